@@ -1,0 +1,58 @@
+# kvmclock host-side series: apply, build, boot under QEMU, run selftests.
+# 'make' runs the default run; 'make check' is everything that must pass.
+# See README.md.
+
+SHELL := /bin/bash
+S := scripts
+
+RUN ?= $(firstword $(shell $(S)/runs.sh names check))
+export REPEAT EXTRA_TESTS KVM_PARAMS KSRC VERBOSE JOBS
+
+.PHONY: all deps tree kernel selftests run check bench stress export \
+	reset-tree clean help
+
+all: deps tree
+	@$(S)/run.sh $(RUN)
+
+help:
+	@sed -n 's/^## //p' Makefile
+
+## deps        install what is missing (Debian packages; as root)
+deps:
+	@$(S)/deps.sh
+
+## tree        build/linux: pinned source + patches/ as commits
+tree: deps
+	@$(S)/tree.sh
+
+## kernel      build the kernel of VARIANT (modules, builtin, debug)
+kernel: tree
+	@$(S)/kernel.sh $(or $(VARIANT),modules)
+
+## run         boot RUN (default: the first 'check' run); REPEAT=N,
+##             EXTRA_TESTS="/abs/a.c ...", KVM_PARAMS="name=value ..."
+run: tree
+	@$(S)/run.sh $(RUN)
+
+## check       checkpatch, series vs mirrors, every 'check' run
+check: deps tree
+	@$(S)/check.sh
+
+## bench       the 'bench' runs: figures, no pass/fail on timing
+bench: tree
+	@$(S)/run.sh $(shell $(S)/runs.sh names bench)
+
+## stress      the 'stress' runs (KVM built in, debug kernel)
+stress: tree
+	@$(S)/run.sh $(shell $(S)/runs.sh names stress)
+
+## export      regenerate patches/ and the mirrors from build/linux
+export:
+	@$(S)/export.sh
+
+## reset-tree  drop build/linux (and work not exported in it)
+reset-tree:
+	rm -rf build/linux build/linux.new
+
+clean:
+	rm -rf build

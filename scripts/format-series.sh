@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# git format-patch the tree's series into OUTDIR, with a cover letter whose
+# subject and blurb come from COVER (an earlier cover letter), and a series
+# file. Output depends only on the commits, so it can be compared.
+#   format-series.sh TREE OUTDIR [COVER]
+source "$(dirname "$0")/lib.sh"
+
+tree=$1 outdir=$2 cover=${3:-}
+base=$(baseline "$tree")
+mkdir -p "$outdir"
+: >"$outdir/series"
+[ "$(git -C "$tree" rev-list --count "$base"..HEAD)" -gt 0 ] || exit 0
+
+git -C "$tree" format-patch -q --zero-commit --no-signature --cover-letter \
+	--base="$base" -o "$outdir" "$base"..HEAD
+(cd "$outdir" && ls [0-9][0-9][0-9][0-9]-*.patch | grep -v '^0000-') >"$outdir/series"
+
+new=$outdir/0000-cover-letter.patch
+# The cover letter is dated like the newest patch, not "now".
+date=$(git -C "$tree" log -1 --format=%aD HEAD)
+sed -i "s/^Date: .*/Date: $date/" "$new"
+if [ -f "$cover" ]; then
+	subject=$(sed -n 's/^Subject: \[PATCH[^]]*\] //p' "$cover" | head -n 1)
+	# The blurb: from after the headers to the shortlog ("Name (N):").
+	awk 'body && /^[^ ].* \([0-9]+\):$/ { exit } body { print } /^$/ && !body { body = 1 }' \
+		"$cover" >"$outdir/blurb"
+	awk -v s="$subject" -v bf="$outdir/blurb" '
+		/\*\*\* SUBJECT HERE \*\*\*/ { sub(/\*\*\* SUBJECT HERE \*\*\*/, s) }
+		/^\*\*\* BLURB HERE \*\*\*$/ { while ((getline l < bf) > 0) print l; skip = 1; next }
+		skip && /^$/ { skip = 0; next }
+		{ skip = 0; print }' "$new" >"$new.tmp"
+	mv "$new.tmp" "$new"
+	rm -f "$outdir/blurb"
+fi

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Build the kernel of one variant out of tree: build/obj-VARIANT.
+# Variants: modules (default), builtin, debug (fragments in scripts/config).
+source "$(dirname "$0")/lib.sh"
+
+variant=${1:-modules}
+obj=$BUILD/obj-$variant
+frags=$REPO/scripts/config/base.config
+case $variant in
+modules) ;;
+builtin | debug) frags="$frags $REPO/scripts/config/$variant.config" ;;
+*) die "unknown kernel variant '$variant' (modules, builtin, debug)" ;;
+esac
+
+export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
+kmake() { make -C "$TREE" O="$obj" CC="ccache gcc" -j"$JOBS" "$@"; }
+
+mkdir -p "$obj"
+log "kernel ($variant): configure"
+# Regenerate the config only when a fragment changed.
+cat $frags | sha256sum >"$obj/.fragments.new"
+if ! cmp -s "$obj/.fragments.new" "$obj/.fragments" || [ ! -f "$obj/.config" ]; then
+	kmake -s tinyconfig >/dev/null
+	# shellcheck disable=SC2086
+	KCONFIG_CONFIG=$obj/.config "$TREE/scripts/kconfig/merge_config.sh" -m -O "$obj" \
+		"$obj/.config" $frags >"$obj/merge.log"
+	kmake -s olddefconfig >/dev/null
+	# Every line of the fragments must have survived: a dependency that
+	# silently turned an option off would give a kernel without KVM.
+	for f in $frags; do
+		grep '^CONFIG_' "$f" | while IFS= read -r want; do
+			grep -qx "$want" "$obj/.config" || die "$want from $(basename "$f") is not in .config"
+		done
+	done
+	mv "$obj/.fragments.new" "$obj/.fragments"
+fi
+
+log "kernel ($variant): build"
+if ! kmake bzImage modules >"$obj/build.log" 2>&1; then
+	grep -m1 -B2 -A3 'error:\|Error [0-9]' "$obj/build.log" >&2 || tail -n 20 "$obj/build.log" >&2
+	die "kernel build failed ($variant); full log: $obj/build.log"
+fi
+rm -rf "$obj/mod-install"
+kmake -s INSTALL_MOD_PATH="$obj/mod-install" INSTALL_MOD_STRIP=1 modules_install >/dev/null
+log "kernel ($variant): $(cat "$obj/include/config/kernel.release")"

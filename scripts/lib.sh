@@ -1,0 +1,38 @@
+# shellcheck shell=bash
+# Shared settings and helpers for the harness scripts (sourced, not run).
+
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${BUILD:-$REPO/build}
+mkdir -p "$BUILD"
+
+# The pinned kernel source: Debian bookworm-security's linux-source-6.12.
+PIN_PKG=linux-source-6.12
+PIN_VERSION=6.12.117-1~deb12u1
+
+# The tree the series is applied to (make tree) or the user's own (KSRC=).
+TREE=${KSRC:-$BUILD/linux}
+
+# Fixed identity and date for the baseline commit, so that every machine gets
+# the same baseline hash and the exported patches carry a stable base-commit.
+BASE_IDENT_NAME="linux-source-6.12 baseline"
+BASE_IDENT_EMAIL="baseline@invalid"
+BASE_DATE="2025-01-01T00:00:00Z"
+
+JOBS=${JOBS:-$(($(nproc) + 1))}
+
+log() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# The kernel tree's baseline commit: the root of its history.
+baseline() { git -C "$1" rev-list --max-parents=0 HEAD | tail -n 1; }
+
+# The series files in order, as listed in patches/series.
+series_files() {
+	[ -f "$REPO/patches/series" ] || return 0
+	grep -v '^[[:space:]]*\(#\|$\)' "$REPO/patches/series" | sed "s|^|$REPO/patches/|"
+}
+
+# A digest of the series: what the tree was last synced with.
+series_digest() { series_files | xargs -r cat | sha256sum | cut -d' ' -f1; }

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Build what the runs need, boot each run REPEAT times, print one TAP
+# document with every test of every boot, and a summary line.
+#   run.sh RUN...      (env: REPEAT, EXTRA_TESTS, KVM_PARAMS, VERBOSE)
+source "$(dirname "$0")/lib.sh"
+
+[ $# -gt 0 ] || die "usage: run.sh RUN..."
+repeat=${REPEAT:-1}
+extra_names=""
+for src in ${EXTRA_TESTS:-}; do extra_names="$extra_names $(basename "${src%.c}")"; done
+
+variants=$(for r in "$@"; do bash "$REPO/scripts/runs.sh" field "$r" 2; done | sort -u)
+# shellcheck disable=SC2046
+bash "$REPO/scripts/selftests.sh" $(bash "$REPO/scripts/runs.sh" tests "$@")
+for v in $variants; do
+	t0=$(date +%s)
+	bash "$REPO/scripts/kernel.sh" "$v"
+	bash "$REPO/scripts/initramfs.sh" "$v"
+	log "kernel + initramfs ($v): $(($(date +%s) - t0))s"
+done
+
+out=$BUILD/results.tap
+echo "TAP version 13" >"$out"
+n=0 pass=0 fail=0 skip=0
+for i in $(seq 1 "$repeat"); do
+	for r in "$@"; do
+		log "run $r${extra_names:+ +$extra_names}$([ "$repeat" = 1 ] || echo " ($i/$repeat)")"
+		bash "$REPO/scripts/vm.sh" "$r" $extra_names || true
+		tap=$BUILD/runs/$r/result.tap
+		[ "$repeat" = 1 ] || cp "$tap" "$BUILD/runs/$r/result.$i.tap"
+		[ -z "${VERBOSE:-}" ] || cat "$tap" >&2
+		echo "# run $r ($(bash "$REPO/scripts/runs.sh" field "$r" 2), kvm: ${KVM_PARAMS:-$(bash "$REPO/scripts/runs.sh" field "$r" 3)})" >>"$out"
+		while IFS= read -r line; do
+			case $line in
+			"ok "* | "not ok "*)
+				n=$((n + 1))
+				status=${line%% [0-9-]*}
+				rest=$(printf '%s' "$line" | sed -E 's/^(not )?ok [0-9]* ?-? ?//')
+				echo "$status $n - $r: $rest" >>"$out"
+				case $line in
+				"not ok"*) fail=$((fail + 1)) ;;
+				*"# SKIP"*) skip=$((skip + 1)) ;;
+				*) pass=$((pass + 1)) ;;
+				esac
+				;;
+			"# $r: "*) echo "$line" >>"$out" ;;
+			esac
+		done <"$tap"
+		# The test output of a failed run goes with the result.
+		grep -q '^not ok' "$tap" && sed 's/^/  /' "$tap" >>"$out"
+	done
+done
+echo "1..$n" >>"$out"
+cat "$out"
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" = 0 ]

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Build the named KVM selftests statically, plus the sources in
+# EXTRA_TESTS, into build/selftests/bin (flat, one program per test).
+source "$(dirname "$0")/lib.sh"
+
+kdir=$TREE/tools/testing/selftests/kvm
+out=$BUILD/selftests
+hdr=$BUILD/hdr
+mkdir -p "$out/bin"
+
+# UAPI headers out of tree: an in-tree headers_install would leave
+# generated files that make every later 'make O=...' refuse the tree.
+log "selftests: uapi headers"
+make -C "$TREE" O="$BUILD/obj-hdr" -s headers_install INSTALL_HDR_PATH="$hdr" >/dev/null
+
+targets=""
+for t in "$@"; do
+	if [ -f "$kdir/x86_64/$t.c" ]; then
+		targets="$targets $out/x86_64/$t"
+	elif [ -f "$kdir/$t.c" ]; then
+		targets="$targets $out/$t"
+	else
+		die "no selftest '$t' in $kdir"
+	fi
+done
+
+extra=""
+for src in ${EXTRA_TESTS:-}; do
+	case $src in /*) ;; *) src=$(pwd)/$src ;; esac
+	[ -f "$src" ] || die "EXTRA_TESTS: no file $src"
+	extra="$extra $src"
+done
+
+kmake() {
+	make -C "$kdir" -f Makefile -f "$REPO/scripts/extra-tests.mk" \
+		OUTPUT="$out" KHDR_INCLUDES="-isystem $hdr/include" EXTRA_CFLAGS=-static \
+		EXTRA_SRCS="$extra" -j"$JOBS" "$@"
+}
+
+log "selftests: build$(printf ' %s' "$@")${extra:+ +extra}"
+# shellcheck disable=SC2086
+if ! kmake $targets >"$out/build.log" 2>&1; then
+	grep -m1 -B2 -A3 'error:' "$out/build.log" >&2 || tail -n 20 "$out/build.log" >&2
+	die "selftest build failed; full log: $out/build.log"
+fi
+if [ -n "$extra" ] && ! kmake extra-tests >"$out/extra.log" 2>&1; then
+	grep -m1 -B2 -A3 'error:' "$out/extra.log" >&2 || tail -n 20 "$out/extra.log" >&2
+	die "an EXTRA_TESTS source does not compile; full log: $out/extra.log"
+fi
+
+rm -rf "$out/bin" && mkdir -p "$out/bin"
+for t in $targets; do cp "$t" "$out/bin/"; done
+for src in $extra; do cp "$out/extra/$(basename "${src%.c}")" "$out/bin/"; done
