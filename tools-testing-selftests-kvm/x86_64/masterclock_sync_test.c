@@ -1,0 +1,365 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Test for the kvm.ko "masterclock_sync_period" parameter: with P > 0, KVM
+ * refreshes a VM's master clock every P seconds, which the guest sees as a
+ * new tsc_timestamp in its pvclock page (a plain kvmclock update keeps it).
+ *
+ * In one running VM, it shows that a period set when kvm was loaded applies
+ * to a new VM, that invalid values fail with EINVAL, that 0 means no refresh
+ * at all, that 0 -> P starts refreshes at about the set rate and that P -> 0
+ * stops them at once.  Timing figures (rdtsc gaps, clock
+ * jumps at a refresh) are printed, never asserted.
+ */
+#include <asm/kvm_para.h>
+#include <asm/pvclock.h>
+#include <asm/pvclock-abi.h>
+
+#include "test_util.h"
+#include "kvm_util.h"
+#include "processor.h"
+
+#define PARAM_NAME	"masterclock_sync_period"
+#define PARAM_PATH	"/sys/module/kvm/parameters/" PARAM_NAME
+#define PERIOD_MAX	300	/* the largest period KVM accepts */
+#define OFF_WINDOW_S	3
+#define MAX_WINDOWS	1000
+
+enum {
+	STAGE_SETUP,
+	STAGE_LOADED,		/* the period kvm was loaded with, if any */
+	STAGE_OFF,		/* period 0: no refresh */
+	STAGE_ON,		/* 0 -> P: refreshes about every P seconds */
+	STAGE_OFF_AGAIN,	/* P -> 0 while the VM runs: no refresh */
+	NR_STAGES,
+};
+
+/* Parameters of the current guest window, written by the host. */
+struct window {
+	u64 window_ns;
+	u64 min_refreshes;
+	u64 max_refreshes;
+};
+
+static struct window window;
+
+/* A consistent copy of the pvclock data plus a TSC read in the same window. */
+struct pvclock_snap {
+	u32 version;
+	u64 tsc_timestamp;
+	u64 system_time;
+	u32 mul;
+	s8 shift;
+	u8 flags;
+	u64 tsc;
+};
+
+static void pvclock_snapshot(const struct pvclock_vcpu_time_info *pvti,
+			     struct pvclock_snap *s)
+{
+	u32 version;
+
+	/* pvclock_read_retry() also fails if the version was odd. */
+	do {
+		version = pvclock_read_begin(pvti);
+		s->tsc_timestamp = pvti->tsc_timestamp;
+		s->system_time = pvti->system_time;
+		s->mul = pvti->tsc_to_system_mul;
+		s->shift = pvti->tsc_shift;
+		s->flags = pvti->flags;
+		s->tsc = rdtsc();
+	} while (pvclock_read_retry(pvti, version));
+	s->version = version;
+}
+
+/* Guest clock in ns at @tsc according to the parameters in @s. */
+static u64 snap_clock_ns(const struct pvclock_snap *s, u64 tsc)
+{
+	u64 delta = tsc - s->tsc_timestamp;
+
+	if (s->shift < 0)
+		delta >>= -s->shift;
+	else
+		delta <<= s->shift;
+
+	return s->system_time + (u64)(((__uint128_t)delta * s->mul) >> 32);
+}
+
+static u64 abs_s64(s64 v)
+{
+	return v < 0 ? -(u64)v : v;
+}
+
+static void guest_window(const struct pvclock_vcpu_time_info *pvti,
+			 u64 stage)
+{
+	u64 count = 0, max_refresh_gap = 0, max_idle_gap = 0;
+	struct pvclock_snap prev, cur;
+	s64 jump, max_jump = 0;
+	u64 start, gap;
+
+	pvclock_snapshot(pvti, &prev);
+	start = snap_clock_ns(&prev, prev.tsc);
+
+	do {
+		pvclock_snapshot(pvti, &cur);
+		__GUEST_ASSERT(cur.flags & PVCLOCK_TSC_STABLE_BIT,
+			       "stage %lu: PVCLOCK_TSC_STABLE_BIT clear, flags 0x%x",
+			       stage, cur.flags);
+
+		gap = cur.tsc - prev.tsc;
+		if (cur.tsc_timestamp != prev.tsc_timestamp) {
+			__GUEST_ASSERT(cur.version != prev.version,
+				       "stage %lu: tsc_timestamp changed, version %u did not",
+				       stage, cur.version);
+			count++;
+			if (gap > max_refresh_gap)
+				max_refresh_gap = gap;
+			/* Old vs. new parameters at the same TSC value. */
+			jump = snap_clock_ns(&cur, cur.tsc) -
+			       snap_clock_ns(&prev, cur.tsc);
+			if (abs_s64(jump) > abs_s64(max_jump))
+				max_jump = jump;
+		} else if (gap > max_idle_gap) {
+			max_idle_gap = gap;
+		}
+		prev = cur;
+	} while ((s64)(snap_clock_ns(&cur, cur.tsc) - start) <
+		 (s64)window.window_ns);
+
+	__GUEST_ASSERT(count >= window.min_refreshes &&
+		       count <= window.max_refreshes,
+		       "stage %lu: %lu master clock refreshes in %lu ms, expected [%lu, %lu]",
+		       stage, count, window.window_ns / 1000000,
+		       window.min_refreshes, window.max_refreshes);
+
+	GUEST_SYNC_ARGS(stage, count, max_refresh_gap, max_idle_gap, max_jump);
+}
+
+static void guest_main(vm_paddr_t pvti_gpa,
+		       const struct pvclock_vcpu_time_info *pvti)
+{
+	u64 stage;
+
+	wrmsr(MSR_KVM_SYSTEM_TIME_NEW, pvti_gpa | KVM_MSR_ENABLED);
+	GUEST_SYNC(STAGE_SETUP);
+
+	for (stage = STAGE_LOADED; stage < NR_STAGES; stage++)
+		guest_window(pvti, stage);
+
+	GUEST_DONE();
+}
+
+static unsigned int orig_period;
+static char orig_value[16];
+
+/* Returns 0 or -errno; open/write/close directly to see the store's errno. */
+static int __write_period(const char *val)
+{
+	ssize_t len = strlen(val), r;
+	int fd, err = 0;
+
+	fd = open(PARAM_PATH, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+
+	r = write(fd, val, len);
+	if (r < 0)
+		err = -errno;
+	else if (r != len)
+		err = -EIO;
+
+	close(fd);
+	return err;
+}
+
+static void write_period(unsigned int period)
+{
+	char buf[16];
+	int r;
+
+	snprintf(buf, sizeof(buf), "%u", period);
+	r = __write_period(buf);
+	TEST_ASSERT(!r, "Writing '%s' to %s failed: %s", buf, PARAM_PATH,
+		    strerror(-r));
+	TEST_ASSERT_EQ(get_kvm_param_integer(PARAM_NAME), period);
+}
+
+static void restore_period(void)
+{
+	int r = __write_period(orig_value);
+
+	if (r)
+		ksft_print_msg("Failed to restore %s to %s: %s\n", PARAM_PATH,
+			       orig_value, strerror(-r));
+}
+
+static void test_invalid_values(void)
+{
+	/* "\n" is what an empty write ("echo > file") sends. */
+	const char * const invalid[] = { "-1", "abc", "301", "1.5", "\n" };
+	const unsigned int sentinel = 200;
+	int i, r;
+
+	/* The upper bound is valid. */
+	write_period(PERIOD_MAX);
+
+	/* A value no lenient parse of the inputs below would produce. */
+	write_period(sentinel);
+
+	for (i = 0; i < ARRAY_SIZE(invalid); i++) {
+		r = __write_period(invalid[i]);
+		TEST_ASSERT(r == -EINVAL,
+			    "Writing '%s' to %s: expected EINVAL, got %d (%s)",
+			    invalid[i], PARAM_PATH, r, r ? strerror(-r) : "success");
+		TEST_ASSERT_EQ(get_kvm_param_integer(PARAM_NAME), sentinel);
+	}
+	ksft_test_result_pass("invalid values rejected with EINVAL\n");
+}
+
+static u64 tsc_to_ns(u64 cycles)
+{
+	return cycles * 1000000ull / guest_tsc_khz;
+}
+
+static void run_vcpu(struct kvm_vcpu *vcpu, u64 cmd, u64 stage,
+		     struct ucall *uc)
+{
+	vcpu_run(vcpu);
+	TEST_ASSERT_KVM_EXIT_REASON(vcpu, KVM_EXIT_IO);
+
+	switch (get_ucall(vcpu, uc)) {
+	case UCALL_ABORT:
+		REPORT_GUEST_ASSERT(*uc);
+		break;
+	case UCALL_SYNC:
+		TEST_ASSERT(cmd == UCALL_SYNC && uc->args[1] == stage,
+			    "Unexpected sync for stage %lu (want stage %lu)",
+			    uc->args[1], stage);
+		break;
+	case UCALL_DONE:
+		TEST_ASSERT(cmd == UCALL_DONE, "Guest finished early");
+		break;
+	default:
+		TEST_FAIL("Unexpected ucall %lu", uc->cmd);
+	}
+}
+
+static void run_window(struct kvm_vcpu *vcpu, u64 stage, u64 seconds,
+		       u64 min, u64 max, const char *name)
+{
+	struct ucall uc;
+
+	window.window_ns = seconds * NSEC_PER_SEC;
+	window.min_refreshes = min;
+	window.max_refreshes = max;
+	sync_global_to_guest(vcpu->vm, window);
+
+	run_vcpu(vcpu, UCALL_SYNC, stage, &uc);
+
+	ksft_print_msg("%s: %lu refreshes in %lu s (expected %lu..%lu)\n",
+		       name, uc.args[2], seconds, min, max);
+	ksft_print_msg("%s: max rdtsc gap: across a refresh %lu ns, without %lu ns\n",
+		       name, tsc_to_ns(uc.args[3]), tsc_to_ns(uc.args[4]));
+	ksft_print_msg("%s: largest clock jump at a refresh %ld ns\n",
+		       name, (s64)uc.args[5]);
+	ksft_test_result_pass("%s\n", name);
+}
+
+static void help(const char *name)
+{
+	printf("usage: %s [-h] [-p period] [-n periods]\n"
+	       " -p: masterclock_sync_period to test, 1..%d s (default 1)\n"
+	       " -n: length of the enabled window in periods, 1..%d (default 5)\n",
+	       name, PERIOD_MAX, MAX_WINDOWS);
+}
+
+int main(int argc, char *argv[])
+{
+	struct kvm_clock_data data = {};
+	u32 period = 1, nr = 5;
+	struct kvm_vcpu *vcpu;
+	vm_vaddr_t pvti_gva;
+	struct kvm_vm *vm;
+	struct ucall uc;
+	char name[64];
+	int opt, r;
+
+	while ((opt = getopt(argc, argv, "hp:n:")) != -1) {
+		switch (opt) {
+		case 'p':
+			period = atoi_positive("Period", optarg);
+			TEST_ASSERT(period <= PERIOD_MAX, "Period must be <= %d",
+				    PERIOD_MAX);
+			break;
+		case 'n':
+			nr = atoi_positive("Number of periods", optarg);
+			TEST_ASSERT(nr <= MAX_WINDOWS, "Number of periods must be <= %d",
+				    MAX_WINDOWS);
+			break;
+		case 'h':
+		default:
+			help(argv[0]);
+			exit(KSFT_SKIP);
+		}
+	}
+
+	ksft_print_header();
+
+	__TEST_REQUIRE(!access(PARAM_PATH, F_OK),
+		       "kernel without masterclock_sync_period");
+	TEST_REQUIRE(sys_clocksource_is_based_on_tsc());
+	TEST_REQUIRE(kvm_has_cap(KVM_CAP_ADJUST_CLOCK));
+
+	/* Rewriting the current value checks that the test may write it. */
+	orig_period = get_kvm_param_integer(PARAM_NAME);
+	snprintf(orig_value, sizeof(orig_value), "%u", orig_period);
+	r = __write_period(orig_value);
+	__TEST_REQUIRE(r != -EACCES && r != -EPERM,
+		       "cannot write %s (not root?)", PARAM_PATH);
+	TEST_ASSERT(!r, "Rewriting '%s' to %s failed: %s", orig_value,
+		    PARAM_PATH, strerror(-r));
+	atexit(restore_period);
+
+	vm = vm_create_with_one_vcpu(&vcpu, guest_main);
+	pvti_gva = vm_vaddr_alloc_page(vm);
+	vcpu_args_set(vcpu, 2, addr_gva2gpa(vm, pvti_gva), pvti_gva);
+
+	/*
+	 * KVM enables the master clock on the first KVM_RUN (the request made
+	 * at vCPU creation is processed on entry), so check after running.
+	 */
+	run_vcpu(vcpu, UCALL_SYNC, STAGE_SETUP, &uc);
+	vm_ioctl(vm, KVM_GET_CLOCK, &data);
+	__TEST_REQUIRE(data.flags & KVM_CLOCK_TSC_STABLE,
+		       "VM does not use the master clock (KVM_GET_CLOCK flags 0x%x)",
+		       data.flags);
+
+	/* One test for the invalid values, one per guest window. */
+	ksft_set_plan(1 + NR_STAGES - STAGE_LOADED);
+
+	/* The VM was created with the period kvm was loaded with. */
+	snprintf(name, sizeof(name), "period %u from load time", orig_period);
+	if (orig_period)
+		run_window(vcpu, STAGE_LOADED, (u64)nr * orig_period,
+			   nr / 2 ? nr / 2 : 1, 2 * nr + 1, name);
+	else
+		run_window(vcpu, STAGE_LOADED, OFF_WINDOW_S, 0, 0, name);
+
+	test_invalid_values();
+
+	write_period(0);
+	run_window(vcpu, STAGE_OFF, OFF_WINDOW_S, 0, 0, "period 0");
+
+	write_period(period);
+	snprintf(name, sizeof(name), "period 0 -> %u", period);
+	run_window(vcpu, STAGE_ON, (u64)nr * period,
+		   nr / 2 ? nr / 2 : 1, 2 * nr + 1, name);
+
+	write_period(0);
+	snprintf(name, sizeof(name), "period %u -> 0", period);
+	run_window(vcpu, STAGE_OFF_AGAIN, OFF_WINDOW_S, 0, 0, name);
+
+	run_vcpu(vcpu, UCALL_DONE, 0, &uc);
+	kvm_vm_free(vm);
+	ksft_finished();
+}
