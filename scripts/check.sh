@@ -45,8 +45,10 @@ done
 # 2. checkpatch --strict on every patch; exceptions need a reason.
 exc=$REPO/scripts/checkpatch.exceptions
 for p in $(series_files); do
-	ignore=$(awk -v f="$(basename "$p")" '$1 == f { print $2 }' "$exc" | paste -sd, -)
-	out=$("$TREE/scripts/checkpatch.pl" --strict --quiet --no-summary --root="$TREE" \
+	ignore=$(awk -v f="$(basename "$p")" '!/^#/ && $1 == f { print $2 }' "$exc" | paste -sd, -)
+	# Debian's python3 has python3-ply for spdxcheck.py; a python3 of
+	# its own earlier in PATH (pyenv, venv) would not.
+	out=$(PATH=/usr/bin:$PATH "$TREE/scripts/checkpatch.pl" --strict --quiet --no-summary --root="$TREE" \
 		${ignore:+--ignore "$ignore"} "$p" 2>&1) && st=0 || st=1
 	tap $st "checkpatch --strict: $(basename "$p")${ignore:+ (ignoring $ignore)}" "$out"
 done

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build the kernel of one variant out of tree: build/obj-VARIANT.
-# Variants: modules (default), builtin, debug (fragments in scripts/config).
+# Variants: modules (default), builtin, debug, trace (fragments in
+# scripts/config).
 source "$(dirname "$0")/lib.sh"
 
 variant=${1:-modules}
@@ -8,8 +9,8 @@ obj=$BUILD/obj-$variant
 frags=$REPO/scripts/config/base.config
 case $variant in
 modules) ;;
-builtin | debug) frags="$frags $REPO/scripts/config/$variant.config" ;;
-*) die "unknown kernel variant '$variant' (modules, builtin, debug)" ;;
+builtin | debug | trace) frags="$frags $REPO/scripts/config/$variant.config" ;;
+*) die "unknown kernel variant '$variant' (modules, builtin, debug, trace)" ;;
 esac
 
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}

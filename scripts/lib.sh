@@ -22,7 +22,9 @@ BASE_DATE="2025-01-01T00:00:00Z"
 
 JOBS=${JOBS:-$(($(nproc) + 1))}
 
-log() { printf '==> %s\n' "$*" >&2; }
+# Seconds since the make (or script) started, for per-stage times.
+export HARNESS_T0=${HARNESS_T0:-$(date +%s)}
+log() { printf '==> [%4ss] %s\n' "$(($(date +%s) - HARNESS_T0))" "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 # The kernel tree's baseline commit: the root of its history.

@@ -13,8 +13,19 @@ mkdir -p "$out/bin"
 log "selftests: uapi headers"
 make -C "$TREE" O="$BUILD/obj-hdr" -s headers_install INSTALL_HDR_PATH="$hdr" >/dev/null
 
-targets=""
+# Guest scripts (scripts/guest/) name the selftests they run.
+scripts=""
 for t in "$@"; do
+	case $t in *.sh)
+		[ -f "$REPO/scripts/guest/$t" ] || die "no guest script scripts/guest/$t"
+		scripts="$scripts $REPO/scripts/guest/$t"
+		set -- "$@" $(sed -n 's/^# needs: //p' "$REPO/scripts/guest/$t")
+		;;
+	esac
+done
+
+targets=""
+for t in $(printf '%s\n' "$@" | grep -v '\.sh$' | sort -u); do
 	if [ -f "$kdir/x86_64/$t.c" ]; then
 		targets="$targets $out/x86_64/$t"
 	elif [ -f "$kdir/$t.c" ]; then
@@ -51,3 +62,4 @@ fi
 rm -rf "$out/bin" && mkdir -p "$out/bin"
 for t in $targets; do cp "$t" "$out/bin/"; done
 for src in $extra; do cp "$out/extra/$(basename "${src%.c}")" "$out/bin/"; done
+for sh in $scripts; do cp "$sh" "$out/bin/"; done
