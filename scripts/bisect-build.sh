@@ -36,8 +36,10 @@ for c in $(git -C "$tree" rev-list --reverse "$base..$head"); do
 	done
 	if [ $st = 0 ] && [ -n "$progs" ]; then
 		# shellcheck disable=SC2086
-		if ! make -C "$tree/tools/testing/selftests/kvm" OUTPUT="$sto" \
-			KHDR_INCLUDES="-isystem $BUILD/hdr/include" EXTRA_CFLAGS="-static -Werror" \
+		if ! make -C "$tree" O="$obj" -s headers_install INSTALL_HDR_PATH="$sto/hdr" \
+			>>"$obj/bisect.log" 2>&1 ||
+			! make -C "$tree/tools/testing/selftests/kvm" OUTPUT="$sto" \
+			KHDR_INCLUDES="-isystem $sto/hdr/include" EXTRA_CFLAGS="-static -Werror" \
 			-j"$JOBS" $progs >>"$obj/bisect.log" 2>&1; then
 			st=1 err=$(grep -m1 'error:' "$obj/bisect.log" || tail -n 1 "$obj/bisect.log")
 		fi

@@ -30,24 +30,31 @@ for i in $(seq 1 "$repeat"); do
 		[ "$repeat" = 1 ] || cp "$tap" "$BUILD/runs/$r/result.$i.tap"
 		[ -z "${VERBOSE:-}" ] || cat "$tap" >&2
 		echo "# run $r ($(bash "$REPO/scripts/runs.sh" field "$r" 2), kvm: ${KVM_PARAMS:-$(bash "$REPO/scripts/runs.sh" field "$r" 3)})" >>"$out"
+		# A test's output comes before its result line; keep it for the
+		# tests the user passed in and for failures.
+		diag=""
 		while IFS= read -r line; do
 			case $line in
 			"ok "* | "not ok "*)
 				n=$((n + 1))
 				status=${line%% [0-9-]*}
 				rest=$(printf '%s' "$line" | sed -E 's/^(not )?ok [0-9]* ?-? ?//')
+				name=${rest%% *}
+				if [ "$status" = "not ok" ] || [[ " $extra_names " == *" $name "* ]]; then
+					printf '%s' "$diag" >>"$out"
+				fi
 				echo "$status $n - $r: $rest" >>"$out"
 				case $line in
 				"not ok"*) fail=$((fail + 1)) ;;
 				*"# SKIP"*) skip=$((skip + 1)) ;;
 				*) pass=$((pass + 1)) ;;
 				esac
+				diag=""
 				;;
 			"# $r: "*) echo "$line" >>"$out" ;;
+			"#"*) diag="$diag    $line"$'\n' ;;
 			esac
 		done <"$tap"
-		# The test output of a failed run goes with the result.
-		grep -q '^not ok' "$tap" && sed 's/^/  /' "$tap" >>"$out"
 	done
 done
 echo "1..$n" >>"$out"

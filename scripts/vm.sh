@@ -45,23 +45,23 @@ tr -d '\r' <"$dir/console.log" | sed -n '/^KTAP version/,$p' |
 
 status=0
 if [ $qrc = 124 ]; then
-	echo "not ok - $run: QEMU timed out after ${timeout}s; console tail:" >>"$dir/result.tap"
 	tail -n 15 "$dir/console.log" | sed 's/^/#   /' >>"$dir/result.tap"
+	echo "not ok - QEMU timed out after ${timeout}s (console tail above)" >>"$dir/result.tap"
 	status=1
 elif [ $qrc != 0 ]; then
-	echo "not ok - $run: QEMU exited with $qrc: $(head -n 1 "$dir/qemu.err")" >>"$dir/result.tap"
+	echo "not ok - QEMU exited with $qrc: $(head -n 1 "$dir/qemu.err")" >>"$dir/result.tap"
 	status=1
 fi
 # A splat fails the run even when every test passed.
 splat=$(grep -m1 -nE '^\[ *[0-9.]+\] .*(WARNING:|BUG:|Oops|general protection fault|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|KASAN:|UBSAN:|Kernel panic|sleeping function called from invalid context)' \
 	"$dir/console.log" || true)
 if [ -n "$splat" ]; then
-	echo "not ok - $run: kernel report at console.log:${splat%%:*}: ${splat#*:}" >>"$dir/result.tap"
+	echo "not ok - kernel report at console.log:${splat%%:*}: ${splat#*:}" >>"$dir/result.tap"
 	status=1
 fi
 grep -q '^# run done' "$dir/result.tap" || { [ $status = 1 ] || {
-	echo "not ok - $run: the run did not finish; console tail:" >>"$dir/result.tap"
 	tail -n 15 "$dir/console.log" | sed 's/^/#   /' >>"$dir/result.tap"
+	echo "not ok - the run did not finish (console tail above)" >>"$dir/result.tap"
 	status=1
 }; }
 grep -q '^not ok' "$dir/result.tap" && status=1
