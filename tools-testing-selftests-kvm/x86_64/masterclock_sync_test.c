@@ -7,9 +7,13 @@
  * In one running VM, it shows that a period set when kvm was loaded applies
  * to a new VM, that invalid values fail with EINVAL, that 0 means no refresh
  * at all, that 0 -> P starts refreshes at about the set rate and that P -> 0
- * stops them at once.  Timing figures (rdtsc gaps, clock
- * jumps at a refresh) are printed, never asserted.
+ * stops them at once.  Timing figures (rdtsc gaps, clock jumps at a refresh)
+ * are printed, never asserted.  Last, it creates and destroys VMs while
+ * another thread keeps rewriting the parameter, for the kernel's checkers to
+ * watch.
  */
+#include <pthread.h>
+
 #include <asm/kvm_para.h>
 #include <asm/pvclock.h>
 #include <asm/pvclock-abi.h>
@@ -23,6 +27,7 @@
 #define PERIOD_MAX	300	/* the largest period KVM accepts */
 #define OFF_WINDOW_S	3
 #define MAX_WINDOWS	1000
+#define RACE_S		3
 
 enum {
 	STAGE_SETUP,
@@ -216,6 +221,61 @@ static void test_invalid_values(void)
 	ksft_test_result_pass("invalid values rejected with EINVAL\n");
 }
 
+static bool race_done;
+
+static void *period_writer(void *arg)
+{
+	static const char * const values[] = { "1", "0", "2", "0" };
+	unsigned long i;
+	int r;
+
+	for (i = 0; !READ_ONCE(race_done); i++) {
+		r = __write_period(values[i % ARRAY_SIZE(values)]);
+		TEST_ASSERT(!r, "Writing %s failed: %s", PARAM_PATH, strerror(-r));
+	}
+	return (void *)i;
+}
+
+static void guest_done(void)
+{
+	GUEST_DONE();
+}
+
+/*
+ * A write reschedules every VM on vm_list while VMs come and go: a VM must
+ * never be re-armed once its teardown cancelled its work.  The kernel's
+ * checkers (KASAN, DEBUG_OBJECTS_WORK, lockdep) are what catch it.
+ */
+static void test_destroy_while_writing(void)
+{
+	struct timespec start = {};
+	unsigned long vms, writes;
+	struct kvm_vcpu *vcpu;
+	pthread_t writer;
+	struct kvm_vm *vm;
+	struct ucall uc;
+	void *ret;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	WRITE_ONCE(race_done, false);
+	pthread_create(&writer, NULL, period_writer, NULL);
+
+	for (vms = 0; timespec_elapsed(start).tv_sec < RACE_S; vms++) {
+		vm = vm_create_with_one_vcpu(&vcpu, guest_done);
+		/* The first run gives the VM its master clock. */
+		vcpu_run(vcpu);
+		TEST_ASSERT_EQ(get_ucall(vcpu, &uc), UCALL_DONE);
+		kvm_vm_free(vm);
+	}
+
+	WRITE_ONCE(race_done, true);
+	pthread_join(writer, &ret);
+	writes = (unsigned long)ret;
+	ksft_print_msg("%lu VMs created and destroyed during %lu writes\n",
+		       vms, writes);
+	ksft_test_result_pass("VM teardown while the period changes\n");
+}
+
 static u64 tsc_to_ns(u64 cycles)
 {
 	return cycles * 1000000ull / guest_tsc_khz;
@@ -334,8 +394,8 @@ int main(int argc, char *argv[])
 		       "VM does not use the master clock (KVM_GET_CLOCK flags 0x%x)",
 		       data.flags);
 
-	/* One test for the invalid values, one per guest window. */
-	ksft_set_plan(1 + NR_STAGES - STAGE_LOADED);
+	/* The invalid values, one per guest window, the teardown race. */
+	ksft_set_plan(1 + NR_STAGES - STAGE_LOADED + 1);
 
 	/* The VM was created with the period kvm was loaded with. */
 	snprintf(name, sizeof(name), "period %u from load time", orig_period);
@@ -361,5 +421,7 @@ int main(int argc, char *argv[])
 
 	run_vcpu(vcpu, UCALL_DONE, 0, &uc);
 	kvm_vm_free(vm);
+
+	test_destroy_while_writing();
 	ksft_finished();
 }
