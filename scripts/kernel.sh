@@ -26,13 +26,22 @@ if ! cmp -s "$obj/.fragments.new" "$obj/.fragments" || [ ! -f "$obj/.config" ]; 
 	KCONFIG_CONFIG=$obj/.config "$TREE/scripts/kconfig/merge_config.sh" -m -O "$obj" \
 		"$obj/.config" $frags >"$obj/merge.log"
 	kmake -s olddefconfig >/dev/null
-	# Every line of the fragments must have survived: a dependency that
-	# silently turned an option off would give a kernel without KVM.
-	for f in $frags; do
-		grep '^CONFIG_' "$f" | while IFS= read -r want; do
-			grep -qx "$want" "$obj/.config" || die "$want from $(basename "$f") is not in .config"
+	# Every option the fragments set (the last fragment that names it wins)
+	# must have survived: a dependency that silently turned one off would
+	# give, say, a kernel without KVM or a debug kernel without KASAN.
+	# shellcheck disable=SC2086
+	sed -n 's/^\(CONFIG_[A-Z0-9_]*\)=.*/\1 &/p; s/^# \(CONFIG_[A-Z0-9_]*\) is not set$/\1 &/p' $frags |
+		awk '{ k = $1; sub(/^[^ ]* /, ""); want[k] = $0; if (!(k in seen)) { seen[k] = 1; order[++n] = k } }
+			END { for (i = 1; i <= n; i++) print want[order[i]] }' |
+		while IFS= read -r want; do
+			case $want in
+			"# "*)
+				opt=${want#\# } opt=${opt%% *}
+				! grep -q "^$opt=" "$obj/.config" || die "$opt is set, but a fragment unsets it"
+				;;
+			*) grep -qx "$want" "$obj/.config" || die "$want from the fragments is not in .config" ;;
+			esac
 		done
-	done
 	mv "$obj/.fragments.new" "$obj/.fragments"
 fi
 
