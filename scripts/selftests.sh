@@ -51,11 +51,11 @@ kmake() {
 log "selftests: build$(printf ' %s' "$@")${extra:+ +extra}"
 # shellcheck disable=SC2086
 if ! kmake $targets >"$out/build.log" 2>&1; then
-	grep -m1 -B2 -A3 'error:' "$out/build.log" >&2 || tail -n 20 "$out/build.log" >&2
+	grep -m1 -A3 'error:' "$out/build.log" >&2 || tail -n 20 "$out/build.log" >&2
 	die "selftest build failed; full log: $out/build.log"
 fi
 if [ -n "$extra" ] && ! kmake extra-tests >"$out/extra.log" 2>&1; then
-	grep -m1 -B2 -A3 'error:' "$out/extra.log" >&2 || tail -n 20 "$out/extra.log" >&2
+	grep -m1 -A3 'error:' "$out/extra.log" >&2 || tail -n 20 "$out/extra.log" >&2
 	die "an EXTRA_TESTS source does not compile; full log: $out/extra.log"
 fi
 
