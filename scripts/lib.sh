@@ -4,7 +4,8 @@
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BUILD=${BUILD:-$REPO/build}
+# A user's own tree (KSRC=) gets its own outputs, never mixed with the pinned one's.
+BUILD=${BUILD:-$REPO/build${KSRC:+/ksrc}}
 mkdir -p "$BUILD"
 
 # The pinned kernel source: Debian bookworm-security's linux-source-6.12.

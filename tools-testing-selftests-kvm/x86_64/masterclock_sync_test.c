@@ -312,20 +312,26 @@ static void run_vcpu(struct kvm_vcpu *vcpu, u64 cmd, u64 stage,
 	}
 }
 
-static void run_window(struct kvm_vcpu *vcpu, u64 stage, u64 seconds,
-		       u64 min, u64 max, const char *name)
+/*
+ * One guest window with the period @period in force: none at all for 0,
+ * else about @nr over @nr periods, in a generous band.
+ */
+static void run_window(struct kvm_vcpu *vcpu, u64 stage, u32 period, u32 nr,
+		       const char *name)
 {
+	u64 seconds = period ? (u64)nr * period : OFF_WINDOW_S;
 	struct ucall uc;
 
 	window.window_ns = seconds * NSEC_PER_SEC;
-	window.min_refreshes = min;
-	window.max_refreshes = max;
+	window.min_refreshes = period ? (nr / 2 ? nr / 2 : 1) : 0;
+	window.max_refreshes = period ? 2 * nr + 1 : 0;
 	sync_global_to_guest(vcpu->vm, window);
 
 	run_vcpu(vcpu, UCALL_SYNC, stage, &uc);
 
 	ksft_print_msg("%s: %lu refreshes in %lu s (expected %lu..%lu)\n",
-		       name, uc.args[2], seconds, min, max);
+		       name, uc.args[2], seconds, window.min_refreshes,
+		       window.max_refreshes);
 	ksft_print_msg("%s: max rdtsc gap: across a refresh %lu ns, without %lu ns\n",
 		       name, tsc_to_ns(uc.args[3]), tsc_to_ns(uc.args[4]));
 	ksft_print_msg("%s: clock step at the first refresh %ld ns, largest at the others %ld ns\n",
@@ -407,25 +413,20 @@ int main(int argc, char *argv[])
 
 	/* The VM was created with the period kvm was loaded with. */
 	snprintf(name, sizeof(name), "period %u from load time", orig_period);
-	if (orig_period)
-		run_window(vcpu, STAGE_LOADED, (u64)nr * orig_period,
-			   nr / 2 ? nr / 2 : 1, 2 * nr + 1, name);
-	else
-		run_window(vcpu, STAGE_LOADED, OFF_WINDOW_S, 0, 0, name);
+	run_window(vcpu, STAGE_LOADED, orig_period, nr, name);
 
 	test_invalid_values();
 
 	write_period(0);
-	run_window(vcpu, STAGE_OFF, OFF_WINDOW_S, 0, 0, "period 0");
+	run_window(vcpu, STAGE_OFF, 0, nr, "period 0");
 
 	write_period(period);
 	snprintf(name, sizeof(name), "period 0 -> %u", period);
-	run_window(vcpu, STAGE_ON, (u64)nr * period,
-		   nr / 2 ? nr / 2 : 1, 2 * nr + 1, name);
+	run_window(vcpu, STAGE_ON, period, nr, name);
 
 	write_period(0);
 	snprintf(name, sizeof(name), "period %u -> 0", period);
-	run_window(vcpu, STAGE_OFF_AGAIN, OFF_WINDOW_S, 0, 0, name);
+	run_window(vcpu, STAGE_OFF_AGAIN, 0, nr, name);
 
 	run_vcpu(vcpu, UCALL_DONE, 0, &uc);
 	kvm_vm_free(vm);
