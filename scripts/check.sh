@@ -23,6 +23,7 @@ tap() { # tap STATUS(0, 1 or skip) DESCRIPTION [DIAGNOSTICS...]
 		[ $# = 0 ] || printf '%s\n' "$@" | sed 's/^/#   /'
 	fi
 }
+stage() { echo "# [$(($(date +%s) - HARNESS_T0))s] $*"; }
 echo "TAP version 13"
 
 # 1. The series applies with git am on the pristine pinned tree.
@@ -42,6 +43,7 @@ for p in $(series_files); do
 	fi
 done
 
+stage "series applied to the pristine tree"
 # 2. checkpatch --strict on every patch; exceptions need a reason.
 exc=$REPO/scripts/checkpatch.exceptions
 for p in $(series_files); do
@@ -53,6 +55,7 @@ for p in $(series_files); do
 	tap $st "checkpatch --strict: $(basename "$p")${ignore:+ (ignoring $ignore)}" "$out"
 done
 
+stage "checkpatch"
 if [ -n "$applied" ]; then
 	# 3. patches/ and the mirrors are what 'make export' makes of the series.
 	tmp=$BUILD/check-export
@@ -69,6 +72,7 @@ if [ -n "$applied" ]; then
 	out=$(grep -l '\*\*\* \(SUBJECT\|BLURB\) HERE' "$REPO"/patches/0000-*.patch 2>/dev/null) && st=1 || st=0
 	tap $st "the cover letter has a subject and a blurb" "$out"
 
+	stage "patches/ and mirrors compared"
 	# 4. Every patch builds on its own (KVM with -Werror, and the selftests
 	# the patch touches).  The patched kernel first: its .config is the one
 	# each patch is built with.
@@ -83,6 +87,7 @@ if [ -n "$applied" ]; then
 	fi
 fi
 
+stage "each patch built"
 # 5. MAINTAINERS-snippet names files that exist in the patched tree.
 missing=""
 for f in $(sed -n 's/^F:[[:space:]]*//p' "$REPO/MAINTAINERS-snippet"); do
@@ -94,6 +99,7 @@ tap "$([ -z "$missing" ] && echo 0 || echo 1)" "MAINTAINERS-snippet: every F: pa
 git -C "$TREE" worktree remove --force "$ct"
 
 # 6. Every 'check' run under QEMU.
+stage "QEMU runs start"
 # shellcheck disable=SC2046
 bash "$REPO/scripts/run.sh" $(bash "$REPO/scripts/runs.sh" names check) >"$BUILD/check-runs.log" 2>&1 || true
 while IFS= read -r line; do
@@ -107,6 +113,7 @@ done < <(sed -n '/^TAP version/,$p' "$BUILD/check-runs.log")
 grep -q '^TAP version' "$BUILD/check-runs.log" ||
 	tap 1 "QEMU runs" "$(tail -n 10 "$BUILD/check-runs.log")"
 
+stage "done"
 echo "1..$n"
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" = 0 ]

@@ -11,7 +11,7 @@ mkdir -p "$outdir"
 : >"$outdir/series"
 [ "$(git -C "$tree" rev-list --count "$base"..HEAD)" -gt 0 ] || exit 0
 
-git -C "$tree" format-patch -q --zero-commit --no-signature --cover-letter \
+git -C "$tree" -c core.abbrev=12 format-patch -q --zero-commit --no-signature --cover-letter \
 	--base="$base" -o "$outdir" "$base"..HEAD
 (cd "$outdir" && ls [0-9][0-9][0-9][0-9]-*.patch | grep -v '^0000-') >"$outdir/series"
 

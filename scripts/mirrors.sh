@@ -20,7 +20,7 @@ git -C "$tree" diff --name-status --no-renames "$base" HEAD | while read -r st p
 		mkdir -p "$(dirname "$dst")"
 		case $st in
 		A) git -C "$tree" show "HEAD:$path" >"$dst" ;;
-		M) git -C "$tree" diff "$base" HEAD -- "$path" >"$dst.diff" ;;
+		M) git -C "$tree" -c core.abbrev=12 diff "$base" HEAD -- "$path" >"$dst.diff" ;;
 		D) echo "deleted by the series" >"$dst.deleted" ;;
 		esac
 	done
