@@ -12,7 +12,6 @@ sto=$BUILD/bisect-selftests
 mkdir -p "$obj"
 [ -f "$BUILD/obj-modules/.config" ] || die "build the modules kernel first"
 cp "$BUILD/obj-modules/.config" "$obj/.config"
-export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
 kmake() { make -C "$tree" O="$obj" CC="ccache gcc" -j"$JOBS" "$@"; }
 
 head=$(git -C "$tree" rev-parse HEAD)

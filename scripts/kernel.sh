@@ -13,7 +13,6 @@ builtin | debug | trace) frags="$frags $REPO/scripts/config/$variant.config" ;;
 *) die "unknown kernel variant '$variant' (modules, builtin, debug, trace)" ;;
 esac
 
-export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
 kmake() { make -C "$TREE" O="$obj" CC="ccache gcc" -j"$JOBS" "$@"; }
 
 mkdir -p "$obj"

@@ -23,6 +23,11 @@ BASE_DATE="2025-01-01T00:00:00Z"
 
 JOBS=${JOBS:-$(($(nproc) + 1))}
 
+# ccache keys on paths relative to build/, so that every clone of the repo
+# shares one cache.
+export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
+export CCACHE_BASEDIR=$BUILD
+
 # Seconds since the make (or script) started, for per-stage times.
 export HARNESS_T0=${HARNESS_T0:-$(date +%s)}
 log() { printf '==> [%4ss] %s\n' "$(($(date +%s) - HARNESS_T0))" "$*" >&2; }
