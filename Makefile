@@ -10,7 +10,7 @@ export REPEAT EXTRA_TESTS KVM_PARAMS KSRC VERBOSE JOBS
 # One clock for the per-stage times that every script logs.
 export HARNESS_T0 := $(shell date +%s)
 
-.PHONY: all deps tree kernel selftests run check bench stress export \
+.PHONY: all deps tree kernel run check bench stress export \
 	reset-tree clean help
 
 all: deps tree
