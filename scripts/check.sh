@@ -64,7 +64,7 @@ if [ -n "$applied" ]; then
 	out=$(diff -r "$tmp/patches" "$REPO/patches" 2>&1) && st=0 || st=1
 	tap $st "patches/ is what make export writes" "$(head -n 20 <<<"$out")"
 	bash "$REPO/scripts/mirrors.sh" "$ct" "$tmp/mirrors"
-	for d in arch-x86-kvm tools-testing-selftests-kvm Documentation-virt-kvm; do
+	for d in $(mirror_dirs); do
 		mkdir -p "$tmp/mirrors/$d"
 		out=$(diff -r -x README.md "$tmp/mirrors/$d" "$REPO/$d" 2>&1) && st=0 || st=1
 		tap $st "$d/ mirrors the series" "$(head -n 20 <<<"$out")"

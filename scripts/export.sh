@@ -16,11 +16,11 @@ bash "$REPO/scripts/mirrors.sh" "$TREE" "$tmp/mirrors"
 
 rm -f "$REPO"/patches/*.patch "$REPO/patches/series"
 cp "$tmp"/patches/* "$REPO/patches/"
-for d in arch-x86-kvm tools-testing-selftests-kvm Documentation-virt-kvm; do
+for d in $(mirror_dirs); do
 	find "$REPO/$d" -mindepth 1 ! -name README.md -delete 2>/dev/null || true
 	[ ! -d "$tmp/mirrors/$d" ] || cp -r "$tmp/mirrors/$d/." "$REPO/$d/"
 done
-printf '%s\n%s\n' "$(series_digest)" "$(git -C "$TREE" rev-parse HEAD)" >"$TREE/.git/kvmclock-series"
+write_stamp
 log "exported $(grep -c . "$REPO/patches/series" || true) patches"
 grep -q '\*\*\* \(SUBJECT\|BLURB\) HERE' "$REPO/patches/0000-cover-letter.patch" 2>/dev/null &&
 	log "now write the subject and blurb in patches/0000-cover-letter.patch" || true

@@ -17,4 +17,4 @@ if [ -d "$obj/mod-install/lib/modules" ] && [ -n "$(find "$obj/mod-install" -nam
 	rm -f "$root"/lib/modules/*/build
 fi
 cp "$BUILD"/selftests/bin/* "$root/tests/"
-(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) >"$root.cpio"
+pack_cpio "$root" "$root.cpio"

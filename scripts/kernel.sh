@@ -22,25 +22,24 @@ cat $frags | sha256sum >"$obj/.fragments.new"
 if ! cmp -s "$obj/.fragments.new" "$obj/.fragments" || [ ! -f "$obj/.config" ]; then
 	kmake -s tinyconfig >/dev/null
 	# shellcheck disable=SC2086
+	KCONFIG_CONFIG=$obj/wanted.config "$TREE/scripts/kconfig/merge_config.sh" -m -O "$obj" \
+		$frags >"$obj/merge.log"
 	KCONFIG_CONFIG=$obj/.config "$TREE/scripts/kconfig/merge_config.sh" -m -O "$obj" \
-		"$obj/.config" $frags >"$obj/merge.log"
+		"$obj/.config" "$obj/wanted.config" >>"$obj/merge.log"
 	kmake -s olddefconfig >/dev/null
-	# Every option the fragments set (the last fragment that names it wins)
-	# must have survived: a dependency that silently turned one off would
-	# give, say, a kernel without KVM or a debug kernel without KASAN.
-	# shellcheck disable=SC2086
-	sed -n 's/^\(CONFIG_[A-Z0-9_]*\)=.*/\1 &/p; s/^# \(CONFIG_[A-Z0-9_]*\) is not set$/\1 &/p' $frags |
-		awk '{ k = $1; sub(/^[^ ]* /, ""); want[k] = $0; if (!(k in seen)) { seen[k] = 1; order[++n] = k } }
-			END { for (i = 1; i <= n; i++) print want[order[i]] }' |
-		while IFS= read -r want; do
-			case $want in
-			"# "*)
-				opt=${want#\# } opt=${opt%% *}
-				! grep -q "^$opt=" "$obj/.config" || die "$opt is set, but a fragment unsets it"
-				;;
-			*) grep -qx "$want" "$obj/.config" || die "$want from the fragments is not in .config" ;;
-			esac
-		done
+	# Every option the fragments request (merge_config.sh: the last fragment
+	# that names it wins) must have survived: a dependency that silently
+	# turned one off would give, say, a kernel without KVM or a debug kernel
+	# without KASAN.
+	while IFS= read -r want; do
+		case $want in
+		"# CONFIG_"*" is not set")
+			opt=${want#\# } opt=${opt%% *}
+			! grep -q "^$opt=" "$obj/.config" || die "$opt is set, but the fragments unset it"
+			;;
+		CONFIG_*) grep -qx "$want" "$obj/.config" || die "$want from the fragments is not in .config" ;;
+		esac
+	done <"$obj/wanted.config"
 	mv "$obj/.fragments.new" "$obj/.fragments"
 fi
 

@@ -44,3 +44,18 @@ series_files() {
 
 # A digest of the series: what the tree was last synced with.
 series_digest() { series_files | xargs -r cat | sha256sum | cut -d' ' -f1; }
+
+# Record that the tree at its HEAD is in sync with patches/.
+write_stamp() {
+	printf '%s\n%s\n' "$(series_digest)" "$(git -C "$TREE" rev-parse HEAD)" \
+		>"$TREE/.git/kvmclock-series"
+}
+
+# Mirror folders of the repo and the kernel directories they mirror.
+MIRRORS="arch-x86-kvm:arch/x86/kvm
+tools-testing-selftests-kvm:tools/testing/selftests/kvm
+Documentation-virt-kvm:Documentation/virt/kvm"
+mirror_dirs() { for m in $MIRRORS; do echo "${m%%:*}"; done; }
+
+# pack_cpio DIR OUT: an initramfs archive of DIR, owned by root.
+pack_cpio() { (cd "$1" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) >"$2"; }

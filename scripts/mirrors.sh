@@ -7,14 +7,9 @@ source "$(dirname "$0")/lib.sh"
 
 tree=$1 outdir=$2
 base=$(baseline "$tree")
-# kernel directory -> mirror folder
-MIRRORS="arch/x86/kvm:arch-x86-kvm
-tools/testing/selftests/kvm:tools-testing-selftests-kvm
-Documentation/virt/kvm:Documentation-virt-kvm"
-
 git -C "$tree" diff --name-status --no-renames "$base" HEAD | while read -r st path; do
 	for m in $MIRRORS; do
-		kdir=${m%%:*} mdir=${m#*:}
+		mdir=${m%%:*} kdir=${m#*:}
 		case $path in "$kdir"/*) ;; *) continue ;; esac
 		dst=$outdir/$mdir/${path#"$kdir"/}
 		mkdir -p "$(dirname "$dst")"

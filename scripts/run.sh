@@ -29,7 +29,7 @@ for i in $(seq 1 "$repeat"); do
 		tap=$BUILD/runs/$r/result.tap
 		[ "$repeat" = 1 ] || cp "$tap" "$BUILD/runs/$r/result.$i.tap"
 		[ -z "${VERBOSE:-}" ] || cat "$tap" >&2
-		echo "# run $r ($(bash "$REPO/scripts/runs.sh" field "$r" 2), kvm: ${KVM_PARAMS:-$(bash "$REPO/scripts/runs.sh" field "$r" 3)})" >>"$out"
+		echo "# run $r" >>"$out"
 		# A test's output comes before its result line; keep it for the
 		# tests the user passed in and for failures.
 		diag=""

@@ -65,7 +65,7 @@ apply_series() {
 			die "$(basename "$patch") does not apply to $PIN_PKG $version; tree reset to the baseline"
 		fi
 	done
-	printf '%s\n%s\n' "$(series_digest)" "$(git -C "$TREE" rev-parse HEAD)" >"$stamp"
+	write_stamp
 	log "applied $(series_files | wc -l) patches"
 }
 

@@ -22,7 +22,7 @@ printf 'KVM_PARAMS="%s"\nTEST_TIMEOUT=%s\n' "$params" "${TEST_TIMEOUT:-600}" >"$
 	printf '%s\n' "$tests" | tr ',' '\n' | sed 's/^[[:space:]]*//; s/[[:space:]]*$//' | grep .
 	for t in "$@"; do echo "$t"; done
 } >"$dir/root/etc/run.tests"
-(cd "$dir/root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) >"$dir/run.cpio"
+pack_cpio "$dir/root" "$dir/run.cpio"
 cat "$BUILD/initramfs-$variant.cpio" "$dir/run.cpio" >"$dir/initrd.cpio"
 
 append="console=ttyS0 loglevel=5 panic=-1 tsc=reliable"
@@ -65,5 +65,5 @@ grep -q '^# run done' "$dir/result.tap" || { [ $status = 1 ] || {
 	status=1
 }; }
 grep -q '^not ok' "$dir/result.tap" && status=1
-echo "# $run: ${secs}s in QEMU" >>"$dir/result.tap"
+echo "# $run: ${secs}s in QEMU, kernel $variant, kvm: ${params:-(none)}" >>"$dir/result.tap"
 exit $status
