@@ -40,9 +40,10 @@ run: tree
 check: deps tree
 	@$(S)/check.sh
 
-## bench       the 'bench' runs: figures, no pass/fail on timing
+## bench       the 'bench' runs on the series and on a comparison kernel:
+##             figures, no pass/fail on timing (build/bench.csv)
 bench: tree
-	@$(S)/run.sh $(shell $(S)/runs.sh names bench)
+	@$(S)/bench.sh
 
 ## stress      the 'stress' runs (KVM built in, debug kernel)
 stress: tree

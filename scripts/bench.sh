@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# make bench: figures, never a pass/fail on timing.
+#  - every 'bench' run of scripts/runs.conf on the series;
+#  - the 'bench' runs that use kvmclock_refresh_test again on a comparison
+#    kernel: the series' patches before the rate patch (CUT below), plus
+#    the masterclock_sync_period patch of series v1, i.e. the series as it
+#    was before the refresh was made jump-free;
+#  - one table, also written to build/bench.csv: kernel, variant, period,
+#    largest clock step at a refresh of that period, drift per second.
+source "$(dirname "$0")/lib.sh"
+
+[ -z "${KSRC:-}" ] || die "make bench compares the series with its comparison kernel, not KSRC"
+CUT="KVM: x86: Run kvmclock at exactly the rate of CLOCK_MONOTONIC_RAW"
+V1_REV=948c78cb9c89f930fee538bae815c714bc1d5870
+V1_PARAM=patches/0002-KVM-x86-Add-masterclock_sync_period-for-a-periodic-m.patch
+
+runs=$(bash "$REPO/scripts/runs.sh" names bench)
+steps_runs=""
+for r in $runs; do
+	bash "$REPO/scripts/runs.sh" field "$r" 5 | grep -q kvmclock_refresh_test &&
+		steps_runs="$steps_runs $r"
+done
+
+log "bench: series:$(printf ' %s' $runs)"
+# shellcheck disable=SC2086
+bash "$REPO/scripts/run.sh" $runs >"$BUILD/bench-series.log" 2>&1 || true
+
+# The comparison tree sits at build/compare/linux, built in build/compare/:
+# the same paths relative to its build dir as the series', so ccache
+# reuses whatever the two trees share.
+cmp=$BUILD/compare
+base=$(baseline "$TREE")
+cut=$(git -C "$TREE" log --format='%H %s' "$base..HEAD" | awk -v s="$CUT" 'substr($0, 42) == s { print $1 }')
+[ -n "$cut" ] || die "no commit '$CUT' in $TREE"
+want="$(git -C "$TREE" rev-parse "$cut^") $V1_REV"
+if [ "$(cat "$cmp/tree.stamp" 2>/dev/null)" != "$want" ]; then
+	log "bench: comparison tree: series up to '$CUT' (excluded) + v1's period patch"
+	git -C "$TREE" worktree remove --force "$cmp/linux" 2>/dev/null || rm -rf "$cmp/linux"
+	git -C "$TREE" worktree prune
+	mkdir -p "$cmp"
+	git -C "$TREE" worktree add -q --detach "$cmp/linux" "$cut^"
+	git -C "$REPO" show "$V1_REV:$V1_PARAM" >"$cmp/v1-param.patch" ||
+		die "cannot read $V1_PARAM at $V1_REV (a shallow clone?)"
+	git -C "$cmp/linux" am -q -3 --no-gpg-sign "$cmp/v1-param.patch" ||
+		die "v1's period patch does not apply to the comparison tree"
+	echo "$want" >"$cmp/tree.stamp"
+fi
+
+# Its kernels, with the series' selftests (the comparison tree has none of
+# the new ones).
+mkdir -p "$cmp/selftests"
+rm -rf "$cmp/selftests/bin" && cp -r "$BUILD/selftests/bin" "$cmp/selftests/bin"
+for v in $(for r in $steps_runs; do bash "$REPO/scripts/runs.sh" field "$r" 2; done | sort -u); do
+	KSRC=$cmp/linux BUILD=$cmp bash "$REPO/scripts/kernel.sh" "$v" >"$cmp/kernel-$v.log" 2>&1 ||
+		die "comparison kernel ($v) failed to build; see $cmp/kernel-$v.log"
+	KSRC=$cmp/linux BUILD=$cmp bash "$REPO/scripts/initramfs.sh" "$v"
+done
+for r in $steps_runs; do
+	log "bench: comparison: $r"
+	KSRC=$cmp/linux BUILD=$cmp bash "$REPO/scripts/vm.sh" "$r" >/dev/null 2>&1 || true
+done
+
+# The table: the largest step of the watching vCPU in the periodic stages of
+# kvmclock_refresh_test ("short period" is 1 s, "long period" is -p).
+csv=$BUILD/bench.csv
+echo "kernel,variant,period_s,refreshes,max_abs_step_ns,drift_ns_per_s" >"$csv"
+for k in series compare; do
+	dir=$BUILD/runs
+	[ $k = series ] || dir=$cmp/runs
+	for r in $steps_runs; do
+		v=$(bash "$REPO/scripts/runs.sh" field "$r" 2)
+		[ -f "$dir/$r/result.tap" ] || { echo "$k,$v,,,no result," >>"$csv"; continue; }
+		awk -v k="$k" -v v="$v" '
+			/periodic refresh, (short|long) period: masterclock_sync_period=/ {
+				p = $0; sub(/.*masterclock_sync_period=/, "", p); sub(/,.*/, "", p)
+			}
+			/periodic refresh, (short|long) period: vCPU 1: / {
+				n = $0; sub(/.*\(/, "", n); sub(/ new tsc_timestamp.*/, "", n)
+				s = $0; sub(/.*largest step /, "", s); sub(/ ns.*/, "", s)
+				a = s < 0 ? -s : s
+				if (!((p) in best) || a > best[p]) { best[p] = a; cnt[p] = n }
+			}
+			END {
+				for (p in best)
+					printf "%s,%s,%s,%s,%d,%.1f\n", k, v, p, cnt[p], best[p], best[p] / p
+			}' "$dir/$r/result.tap" | sort -t, -k3n >>"$csv"
+	done
+done
+
+echo "# kvmclock step at a master clock refresh (kvmclock_refresh_test, guest-side, old vs new parameters at one TSC)"
+echo "# compare = the series before its jump-free patches, with v1's masterclock_sync_period"
+column -s, -t "$csv" | sed 's/^/# /'
+echo "# cost of one periodic refresh (function_graph on kvmclock_sync_fn, series):"
+for r in $runs; do
+	grep -h 'refresh cost' "$BUILD/runs/$r/result.tap" 2>/dev/null | sed "s/^[# ]*/#   $r: /"
+done
+echo "# CSV: $csv; every boot's TAP: build/runs/ and build/compare/runs/"
