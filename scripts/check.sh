@@ -88,7 +88,13 @@ if [ -n "$applied" ]; then
 fi
 
 stage "each patch built"
-# 5. MAINTAINERS-snippet names files that exist in the patched tree.
+# 5. The series' reStructuredText parses without a docutils warning.
+for f in $(git -C "$ct" diff --name-only "$(baseline "$ct")" HEAD -- '*.rst'); do
+	out=$(/usr/bin/python3 "$REPO/scripts/rst-check.py" "$ct/$f" 2>&1) && st=0 || st=1
+	tap $st "docutils: $f" "$out"
+done
+
+# 6. MAINTAINERS-snippet names files that exist in the patched tree.
 missing=""
 for f in $(sed -n 's/^F:[[:space:]]*//p' "$REPO/MAINTAINERS-snippet"); do
 	# shellcheck disable=SC2086
@@ -98,7 +104,7 @@ tap "$([ -z "$missing" ] && echo 0 || echo 1)" "MAINTAINERS-snippet: every F: pa
 
 git -C "$TREE" worktree remove --force "$ct"
 
-# 6. Every 'check' run under QEMU.
+# 7. Every 'check' run under QEMU.
 stage "QEMU runs start"
 # shellcheck disable=SC2046
 bash "$REPO/scripts/run.sh" $(bash "$REPO/scripts/runs.sh" names check) >"$BUILD/check-runs.log" 2>&1 || true

@@ -3,7 +3,7 @@
 source "$(dirname "$0")/lib.sh"
 
 PKGS="qemu-system-x86 busybox-static flex bison bc libelf-dev libssl-dev cpio
-ccache gcc make git xz-utils perl python3 python3-ply python3-git kmod rsync"
+ccache gcc make git xz-utils perl python3 python3-ply python3-git python3-docutils kmod rsync"
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed'; }
 installed_version() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || true; }
