@@ -10,7 +10,7 @@ export REPEAT EXTRA_TESTS KVM_PARAMS KSRC VERBOSE JOBS TEST_TIMEOUT VM_TIMEOUT
 # One clock for the per-stage times that every script logs.
 export HARNESS_T0 := $(shell date +%s)
 
-.PHONY: all deps tree kernel run check bench stress export \
+.PHONY: all deps tree kernel run check bench stress peer export \
 	reset-tree clean help
 
 all: deps tree
@@ -48,6 +48,11 @@ bench: tree
 ## stress      the 'stress' runs (KVM built in, debug kernel)
 stress: tree
 	@$(S)/run.sh $(shell $(S)/runs.sh names stress)
+
+## peer        the 'peer' runs (upstream selftests) on the series and on
+##             the stock tree; prints the regressions against stock
+peer: tree
+	@$(S)/peer.sh
 
 ## export      regenerate patches/ and the mirrors from build/linux
 export:
