@@ -17,8 +17,8 @@ stock_run=${runs%%$'\n'*}
 
 # The stock tree: the baseline commit as a worktree of build/linux. It sits
 # at build/stock/linux, its build at build/stock/obj-*: the same paths
-# relative to its build/ as the series tree's, so ccache reuses every
-# object the series does not change.
+# relative to its build/ as the series tree's, so that ccache can reuse
+# every object the series does not change.
 stock=$BUILD/stock
 base=$(baseline "$TREE")
 if [ "$(git -C "$stock/linux" rev-parse HEAD 2>/dev/null)" != "$base" ] ||
@@ -30,6 +30,13 @@ if [ "$(git -C "$stock/linux" rev-parse HEAD 2>/dev/null)" != "$base" ] ||
 	git -C "$TREE" worktree add -q --detach "$stock/linux" "$base"
 fi
 
+# One column per run: "run:result.tap" pairs, the series' first.
+cols=""
+for r in $runs; do cols="$cols $r:$BUILD/runs/$r/result.tap"; done
+cols="$cols stock:$stock/runs/$stock_run/result.tap"
+# No stale results from an earlier make peer when a build fails this time.
+for c in $cols; do rm -f "${c#*:}"; done
+
 log "peer: series: ${runs//$'\n'/ }"
 # shellcheck disable=SC2086
 bash "$REPO/scripts/run.sh" $runs >"$BUILD/peer-series.log" 2>&1 || true
@@ -37,10 +44,6 @@ log "peer: stock: $stock_run"
 KSRC=$stock/linux BUILD=$stock bash "$REPO/scripts/run.sh" "$stock_run" \
 	>"$BUILD/peer-stock.log" 2>&1 || true
 
-# One column per run: "run:result.tap" pairs, the series' first.
-cols=""
-for r in $runs; do cols="$cols $r:$BUILD/runs/$r/result.tap"; done
-cols="$cols stock:$stock/runs/$stock_run/result.tap"
 for c in $cols; do [ -f "${c#*:}" ] || die "no results for ${c%%:*}; see $BUILD/peer-*.log"; done
 
 # shellcheck disable=SC2046
