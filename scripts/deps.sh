@@ -7,7 +7,7 @@ ccache gcc make git xz-utils perl python3 python3-ply python3-git kmod rsync"
 
 # No 'producer | grep -q' under pipefail: grep -q exits at the first match and
 # a producer still writing then dies of SIGPIPE, which fails the pipeline.
-installed() { [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]; }
+installed() { [[ $(dpkg-query -W -f='${Status}' "$1" 2>/dev/null) == *' ok installed' ]]; }
 installed_version() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || true; }
 
 missing=""
