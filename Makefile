@@ -6,11 +6,11 @@ SHELL := /bin/bash
 S := scripts
 
 RUN ?= $(firstword $(shell $(S)/runs.sh names check))
-export REPEAT EXTRA_TESTS KVM_PARAMS KSRC VERBOSE JOBS
+export REPEAT EXTRA_TESTS KVM_PARAMS KSRC VERBOSE JOBS TEST_TIMEOUT VM_TIMEOUT
 # One clock for the per-stage times that every script logs.
 export HARNESS_T0 := $(shell date +%s)
 
-.PHONY: all deps tree kernel run check bench stress export \
+.PHONY: all deps tree kernel run check bench stress peer export \
 	reset-tree clean help
 
 all: deps tree
@@ -32,7 +32,8 @@ kernel: tree
 	@$(S)/kernel.sh $(or $(VARIANT),modules)
 
 ## run         boot RUN (default: the first 'check' run); REPEAT=N,
-##             EXTRA_TESTS="/abs/a.c ...", KVM_PARAMS="name=value ..."
+##             EXTRA_TESTS="/abs/a.c ...", KVM_PARAMS="name=value ...",
+##             TEST_TIMEOUT=seconds per test (600), VM_TIMEOUT=per boot (1500)
 run: tree
 	@$(S)/run.sh $(RUN)
 
@@ -48,6 +49,11 @@ bench: tree
 ## stress      the 'stress' runs (KVM built in, debug kernel)
 stress: tree
 	@$(S)/run.sh $(shell $(S)/runs.sh names stress)
+
+## peer        the 'peer' runs (upstream selftests) on the series and on
+##             the stock tree; prints the regressions against stock
+peer: tree
+	@$(S)/peer.sh
 
 ## export      regenerate patches/ and the mirrors from build/linux
 export:

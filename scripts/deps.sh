@@ -5,7 +5,9 @@ source "$(dirname "$0")/lib.sh"
 PKGS="qemu-system-x86 busybox-static flex bison bc libelf-dev libssl-dev cpio
 ccache gcc make git xz-utils perl python3 python3-ply python3-git python3-docutils kmod rsync"
 
-installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed'; }
+# No 'producer | grep -q' under pipefail: grep -q exits at the first match and
+# a producer still writing then dies of SIGPIPE, which fails the pipeline.
+installed() { [[ $(dpkg-query -W -f='${Status}' "$1" 2>/dev/null) == *' ok installed' ]]; }
 installed_version() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || true; }
 
 missing=""
@@ -25,7 +27,7 @@ apt-get update -qq >"$BUILD/apt.log" 2>&1 ||
 
 src=""
 if [ -n "$want_src" ]; then
-	if apt-cache madison "$PIN_PKG" | grep -qF "| $PIN_VERSION |"; then
+	if grep -qF "| $PIN_VERSION |" <<<"$(apt-cache madison "$PIN_PKG")"; then
 		src="$PIN_PKG=$PIN_VERSION"
 	else
 		log "WARNING: $PIN_PKG $PIN_VERSION is no longer in the registry; using the newest $PIN_PKG"

@@ -20,7 +20,7 @@ new=$outdir/0000-cover-letter.patch
 date=$(git -C "$tree" log -1 --format=%aD HEAD)
 sed -i "s/^Date: .*/Date: $date/" "$new"
 if [ -f "$cover" ]; then
-	subject=$(sed -n 's/^Subject: \[PATCH[^]]*\] //p' "$cover" | head -n 1)
+	subject=$(sed -n '/^Subject: \[PATCH[^]]*\] /{s///p;q}' "$cover")
 	# The blurb: from after the headers to the shortlog ("Name (N):").
 	awk 'body && /^[^ ].* \([0-9]+\):$/ { exit } body { print } /^$/ && !body { body = 1 }' \
 		"$cover" >"$outdir/blurb"

@@ -25,9 +25,10 @@ n=0 pass=0 fail=0 skip=0
 for i in $(seq 1 "$repeat"); do
 	for r in "$@"; do
 		log "run $r${extra_names:+ +$extra_names}$([ "$repeat" = 1 ] || echo " ($i/$repeat)")"
-		bash "$REPO/scripts/vm.sh" "$r" $extra_names || true
-		tap=$BUILD/runs/$r/result.tap
-		[ "$repeat" = 1 ] || cp "$tap" "$BUILD/runs/$r/result.$i.tap"
+		# Repeated boots each keep their console and TAP (console.i.log).
+		boot=$([ "$repeat" = 1 ] || echo "$i")
+		BOOT=$boot bash "$REPO/scripts/vm.sh" "$r" $extra_names || true
+		tap=$BUILD/runs/$r/result${boot:+.$boot}.tap
 		[ -z "${VERBOSE:-}" ] || cat "$tap" >&2
 		echo "# run $r" >>"$out"
 		# A test's output comes before its result line; keep it for the

@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
 # Query scripts/runs.conf.
 #   runs.sh names GROUP     the runs of a group, in file order
-#   runs.sh field RUN N     field N (1-5) of a run, trimmed
+#   runs.sh field RUN N     field N (1-5) of a run, trimmed; tests "= RUN2": RUN2's
 #   runs.sh tests RUN...    the test programs the runs need, one per line
 source "$(dirname "$0")/lib.sh"
 
 conf=$REPO/scripts/runs.conf
-rows() { grep -v '^[[:space:]]*\(#\|$\)' "$conf"; }
+# A line ending in a backslash goes on on the next one (long test lists).
+rows() { sed -e :a -e '/\\$/{N;s/\\\n//;ba' -e '}' "$conf" | grep -v '^[[:space:]]*\(#\|$\)'; }
 trim() { sed 's/^[[:space:]]*//; s/[[:space:]]*$//'; }
 field() {
 	local line
 	line=$(rows | awk -F'|' -v r="$1" '{ n = $1; gsub(/[ \t]/, "", n); if (n == r) print }')
 	[ -n "$line" ] || die "no run '$1' in scripts/runs.conf"
-	printf '%s\n' "$line" | cut -d'|' -f"$2" | trim
+	line=$(printf '%s\n' "$line" | cut -d'|' -f"$2" | trim)
+	# Tests "= RUN": the same tests as RUN (one list for several parameters).
+	case $2:$line in 5:=*) field "$(echo "${line#=}" | trim)" 5 ;; *) echo "$line" ;; esac
 }
 
 case ${1:-} in

@@ -61,7 +61,7 @@ apply_series() {
 		if ! out=$(git -C "$TREE" am -q --no-gpg-sign "$patch" 2>&1); then
 			git -C "$TREE" am --abort >/dev/null 2>&1 || true
 			git -C "$TREE" reset -q --hard "$base"
-			printf '%s\n' "$out" | grep -m3 'error:\|patch failed' >&2 || true
+			grep -m3 'error:\|patch failed' <<<"$out" >&2 || true
 			die "$(basename "$patch") does not apply to $PIN_PKG $version; tree reset to the baseline"
 		fi
 	done
