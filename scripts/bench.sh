@@ -92,6 +92,6 @@ echo "# compare = the series before its jump-free patches, with v1's masterclock
 column -s, -t "$csv" | sed 's/^/# /'
 echo "# cost of one periodic refresh (function_graph on kvmclock_sync_fn, series):"
 for r in $runs; do
-	grep -h 'refresh cost' "$BUILD/runs/$r/result.tap" 2>/dev/null | sed "s/^[# ]*/#   $r: /"
+	grep -h 'refresh cost' "$BUILD/runs/$r/result.tap" 2>/dev/null | sed "s/^[# ]*/#   $r: /" || true
 done
 echo "# CSV: $csv; every boot's TAP: build/runs/ and build/compare/runs/"
