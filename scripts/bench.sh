@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make bench: figures, never a pass/fail on timing.
 #  - every 'bench' run of scripts/runs.conf on the series;
-#  - the 'bench' runs that use kvmclock_refresh_test again on a comparison
+#  - the 'bench' runs that use kvmclock_refresh_test (or kvmclock_debugfs.sh,
+#    which runs it) again on a comparison
 #    kernel: the series' patches before the rate patch (CUT below), plus
 #    the masterclock_sync_period patch of series v1, i.e. the series as it
 #    was before the refresh was made jump-free;
@@ -17,7 +18,7 @@ V1_PARAM=patches/0002-KVM-x86-Add-masterclock_sync_period-for-a-periodic-m.patch
 runs=$(bash "$REPO/scripts/runs.sh" names bench)
 steps_runs=""
 for r in $runs; do
-	bash "$REPO/scripts/runs.sh" field "$r" 5 | grep -q kvmclock_refresh_test &&
+	bash "$REPO/scripts/runs.sh" field "$r" 5 | grep -q 'kvmclock_refresh_test\|kvmclock_debugfs' &&
 		steps_runs="$steps_runs $r"
 done
 
@@ -90,6 +91,15 @@ done
 echo "# kvmclock step at a master clock refresh (kvmclock_refresh_test, guest-side, old vs new parameters at one TSC)"
 echo "# compare = the series before its jump-free patches, with v1's masterclock_sync_period"
 column -s, -t "$csv" | sed 's/^/# /'
+echo "# the host's view (debugfs kvmclock, sampled every 0.2 s while the test ran):"
+for k in series compare; do
+	dir=$BUILD/runs
+	[ $k = series ] || dir=$cmp/runs
+	for r in $steps_runs; do
+		grep -h 'debugfs kvmclock' "$dir/$r/result.tap" 2>/dev/null |
+			sed "s/^[# ]*/#   $k $(bash "$REPO/scripts/runs.sh" field "$r" 2): /" || true
+	done
+done
 echo "# cost of one periodic refresh (function_graph on kvmclock_sync_fn, series):"
 for r in $runs; do
 	grep -h 'refresh cost' "$BUILD/runs/$r/result.tap" 2>/dev/null | sed "s/^[# ]*/#   $r: /" || true
