@@ -10,7 +10,7 @@ export REPEAT EXTRA_TESTS KVM_PARAMS KSRC VERBOSE JOBS TEST_TIMEOUT VM_TIMEOUT
 # One clock for the per-stage times that every script logs.
 export HARNESS_T0 := $(shell date +%s)
 
-.PHONY: all deps tree kernel run check bench stress peer export \
+.PHONY: all deps tree kernel run check bench stress peer realguest export \
 	reset-tree clean help
 
 all: deps tree
@@ -54,6 +54,11 @@ stress: tree
 ##             the stock tree; prints the regressions against stock
 peer: tree
 	@$(S)/peer.sh
+
+## realguest   the real-guest runs (QEMU + Linux with kvm-clock in L1) on
+##             the series and on the comparison kernel, side by side
+realguest: tree
+	@$(S)/realguest/side-by-side.sh
 
 ## export      regenerate patches/ and the mirrors from build/linux
 export:

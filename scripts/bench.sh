@@ -2,18 +2,13 @@
 # make bench: figures, never a pass/fail on timing.
 #  - every 'bench' run of scripts/runs.conf on the series;
 #  - the 'bench' runs that use kvmclock_refresh_test (or kvmclock_debugfs.sh,
-#    which runs it) again on a comparison
-#    kernel: the series' patches before the rate patch (CUT below), plus
-#    the masterclock_sync_period patch of series v1, i.e. the series as it
-#    was before the refresh was made jump-free;
+#    which runs it) again on the comparison kernel (scripts/compare-tree.sh:
+#    the series as it was before the refresh was made jump-free);
 #  - one table, also written to build/bench.csv: kernel, variant, period,
 #    largest clock step at a refresh of that period, drift per second.
 source "$(dirname "$0")/lib.sh"
 
 [ -z "${KSRC:-}" ] || die "make bench compares the series with its comparison kernel, not KSRC"
-CUT="KVM: x86: Run kvmclock at exactly the rate of CLOCK_MONOTONIC_RAW"
-V1_REV=948c78cb9c89f930fee538bae815c714bc1d5870
-V1_PARAM=patches/0002-KVM-x86-Add-masterclock_sync_period-for-a-periodic-m.patch
 
 runs=$(bash "$REPO/scripts/runs.sh" names bench)
 steps_runs=""
@@ -26,26 +21,8 @@ log "bench: series:$(printf ' %s' $runs)"
 # shellcheck disable=SC2086
 bash "$REPO/scripts/run.sh" $runs >"$BUILD/bench-series.log" 2>&1 || true
 
-# The comparison tree sits at build/compare/linux, built in build/compare/:
-# the same paths relative to its build dir as the series', so ccache
-# reuses whatever the two trees share.
 cmp=$BUILD/compare
-base=$(baseline "$TREE")
-cut=$(git -C "$TREE" log --format='%H %s' "$base..HEAD" | awk -v s="$CUT" 'substr($0, 42) == s { print $1 }')
-[ -n "$cut" ] || die "no commit '$CUT' in $TREE"
-want="$(git -C "$TREE" rev-parse "$cut^") $V1_REV"
-if [ "$(cat "$cmp/tree.stamp" 2>/dev/null)" != "$want" ]; then
-	log "bench: comparison tree: series up to '$CUT' (excluded) + v1's period patch"
-	git -C "$TREE" worktree remove --force "$cmp/linux" 2>/dev/null || rm -rf "$cmp/linux"
-	git -C "$TREE" worktree prune
-	mkdir -p "$cmp"
-	git -C "$TREE" worktree add -q --detach "$cmp/linux" "$cut^"
-	git -C "$REPO" show "$V1_REV:$V1_PARAM" >"$cmp/v1-param.patch" ||
-		die "cannot read $V1_PARAM at $V1_REV (a shallow clone?)"
-	git -C "$cmp/linux" am -q -3 --no-gpg-sign "$cmp/v1-param.patch" ||
-		die "v1's period patch does not apply to the comparison tree"
-	echo "$want" >"$cmp/tree.stamp"
-fi
+bash "$REPO/scripts/compare-tree.sh" >/dev/null
 
 # Its kernels, with the series' selftests (the comparison tree has none of
 # the new ones).

@@ -2,7 +2,7 @@
 # Install whatever the harness needs that is missing, from Debian packages.
 source "$(dirname "$0")/lib.sh"
 
-PKGS="qemu-system-x86 busybox-static flex bison bc libelf-dev libssl-dev cpio
+PKGS="qemu-system-x86 qemu-system-data seabios busybox-static flex bison bc libelf-dev libssl-dev cpio
 ccache gcc make git xz-utils perl python3 python3-ply python3-git python3-docutils kmod rsync"
 
 # No 'producer | grep -q' under pipefail: grep -q exits at the first match and

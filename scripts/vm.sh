@@ -27,6 +27,10 @@ printf 'KVM_PARAMS="%s"\nTEST_TIMEOUT=%s\n' "$params" "${TEST_TIMEOUT:-600}" >"$
 } >"$dir/root/etc/run.tests"
 pack_cpio "$dir/root" "$dir/run.cpio"
 cat "$BUILD/initramfs-$variant.cpio" "$dir/run.cpio" >"$dir/initrd.cpio"
+# The real guest's QEMU, kernel and checker (scripts/realguest/pack.sh).
+if grep -q '^realguest\.sh' "$dir/root/etc/run.tests"; then
+	cat "$BUILD/realguest-$variant.cpio" >>"$dir/initrd.cpio"
+fi
 
 append="console=ttyS0 loglevel=5 panic=-1 tsc=reliable"
 # Built-in KVM takes its parameters from the command line.

@@ -1,0 +1,174 @@
+#!/bin/sh
+# A real guest under a real VMM. Debian's QEMU (-accel kvm, -machine microvm,
+# 2 vCPUs) boots this kernel as a Linux guest with kvm-clock, and clockcheck
+# (scripts/realguest/clockcheck.c) checks inside it that CLOCK_MONOTONIC and
+# CLOCK_MONOTONIC_RAW never go backwards across CPUs and how far each
+# kvm-clock update moves the guest's clock. The host side counts the master
+# clock references from debugfs while clockcheck runs.
+#   realguest.sh [-p PERIOD] [-t SECONDS] [-M PAUSE] [-q MACHINE]
+#   -p  set kvm.masterclock_sync_period to PERIOD first (restored after)
+#   -t  how long clockcheck reads, in guest seconds (default 10)
+#   -M  migrate the guest halfway: stop, save to a file, quit; PAUSE s later
+#       a second QEMU loads it (-incoming) and the guest goes on
+#   -q  QEMU machine type (default microvm, the fastest to boot here)
+# Needs the files of scripts/realguest/pack.sh in the initramfs.
+d=/tmp/realguest
+# QEMU sits where Debian installs it (scripts/realguest/pack.sh).
+export PATH=$PATH:/usr/bin
+param=/sys/module/kvm/parameters/masterclock_sync_period
+period="" secs=10 pause="" qemus="" machine=microvm
+while getopts p:t:M:q: o; do
+	case $o in
+	p) period=$OPTARG ;;
+	t) secs=$OPTARG ;;
+	M) pause=$OPTARG ;;
+	q) machine=$OPTARG ;;
+	*) exit 2 ;;
+	esac
+done
+rm -rf $d
+mkdir -p $d
+
+say() { echo "realguest: $*"; }
+up() { cut -d' ' -f1 /proc/uptime; }
+cleanup() {
+	for q in $qemus; do kill -9 "$(cat $d/$q.pid)" 2>/dev/null; done
+	[ -z "${sampler:-}" ] || kill $sampler 2>/dev/null
+	[ -z "$period" ] || [ -z "${saved:-}" ] || echo "$saved" >$param
+}
+# fail CAUSE [FILE]: one line of cause, then FILE's tail (a console).
+fail() {
+	say "FAIL: $1"
+	[ -z "${2:-}" ] || [ ! -s "$2" ] || tail -n 20 "$2" | sed "s|^|realguest:   $(basename "$2"): |"
+	cleanup
+	exit 1
+}
+
+# clockcheck can fail: in L1, a fake 1 us skew on one CPU must be caught.
+clockcheck -a -t 0.5 -b 1000 >$d/self.log
+[ $? = 1 ] || fail "clockcheck missed an injected 1000 ns backwards step" $d/self.log
+say "self-check: clockcheck caught an injected 1000 ns step:" \
+	"$(grep -m1 'MONOTONIC: backwards' $d/self.log | sed 's/.*: backwards/backwards/')"
+
+if [ -n "$period" ]; then
+	[ -w $param ] || fail "this kernel has no writable $param"
+	saved=$(cat $param)
+	echo "$period" >$param || fail "cannot set masterclock_sync_period=$period"
+fi
+
+# qemu NAME [ARGS]: start QEMU NAME in the background, its serial console
+# in NAME.serial and its monitor on the FIFOs NAME.mon.in/out.
+qemu() {
+	name=$1
+	shift
+	mkfifo $d/$name.mon.in $d/$name.mon.out
+	qemu-system-x86_64 -accel kvm -machine $machine -cpu host -smp 2 -m 128M \
+		-nodefaults -no-user-config -display none -serial file:$d/$name.serial \
+		-monitor pipe:$d/$name.mon -kernel /realguest/bzImage -initrd /realguest/initrd.cpio \
+		-append "console=ttyS0 loglevel=4 panic=-1 -- -t $secs" \
+		"$@" </dev/null >$d/$name.err 2>&1 &
+	echo $! >$d/$name.pid
+	qemus="$qemus $name"
+	cat $d/$name.mon.out >$d/$name.mon.log 2>/dev/null &
+}
+# mon NAME COMMAND: an HMP command (a writer to a dead QEMU's FIFO would block).
+mon() { timeout 5 sh -c "echo '$2' >$d/$1.mon.in" || fail "QEMU $1's monitor does not answer" $d/$1.err; }
+# await NAME PATTERN SECONDS: until NAME's console shows PATTERN.
+await() {
+	t=0
+	while ! grep -q "$2" $d/$1.serial 2>/dev/null; do
+		kill -0 "$(cat $d/$1.pid)" 2>/dev/null ||
+			fail "QEMU $1 exited: $(tail -n 1 $d/$1.err)" $d/$1.serial
+		[ $t -lt $(($3 * 5)) ] || fail "no '$2' from the guest of QEMU $1 after $3 s" $d/$1.serial
+		t=$((t + 1))
+		sleep 0.2
+	done
+}
+# The master clock references of NAME's VM (debugfs; '-' without the file).
+refs() {
+	f=$(ls /sys/kernel/debug/kvm/"$(cat $d/$1.pid)"-*/kvmclock 2>/dev/null | head -n 1)
+	[ -n "$f" ] && sed -n 's/^references: //p' "$f" || echo -
+}
+
+t0=$(up)
+qemu a
+await a 'clockcheck: start' 600
+boot=$(awk -v a="$t0" -v b="$(up)" 'BEGIN { printf "%.1f", b - a }')
+refs0=$(refs a)
+last=a
+# Every 0.5 s, the master clock references of the VM (there is one at a
+# time): the longest time without a new one is a figure of the summary.
+while :; do
+	echo "$(up) $(cat /sys/kernel/debug/kvm/*/kvmclock 2>/dev/null | sed -n 's/^references: //p')"
+	sleep 0.5
+done >$d/refs.log &
+sampler=$!
+if [ -n "$pause" ]; then
+	# Halfway through clockcheck's run (the guest runs at about host speed).
+	sleep $((secs / 2))
+	mon a stop
+	tstop=$(up)
+	refs_a=$(refs a)
+	mon a "migrate \"exec:cat >$d/state\""
+	t=0
+	until grep -q 'Migration status: completed' $d/a.mon.log; do
+		grep -q 'Migration status: failed' $d/a.mon.log && fail "migration failed" $d/a.mon.log
+		[ $t -lt 300 ] || fail "migration not completed after 60 s" $d/a.mon.log
+		t=$((t + 1))
+		sleep 0.2
+		mon a "info migrate"
+	done
+	mon a quit
+	sleep "$pause"
+	qemu b -incoming "exec:cat $d/state"
+	# A guest stopped before its migration stays stopped after it: once
+	# loaded ('paused', no longer 'inmigrate'), continue it.
+	t=0
+	until tr -d '\r' <$d/b.mon.log | grep -q 'VM status: paused$'; do
+		kill -0 "$(cat $d/b.pid)" 2>/dev/null || fail "QEMU b exited: $(tail -n 1 $d/b.err)" $d/b.err
+		[ $t -lt 300 ] || fail "the migrated guest was not loaded after 60 s" $d/b.mon.log
+		t=$((t + 1))
+		sleep 0.2
+		mon b "info status"
+	done
+	mon b cont
+	hostpause=$(awk -v a="$tstop" -v b="$(up)" 'BEGIN { printf "%.2f", b - a }')
+	refs_b=$(refs b)
+	last=b
+fi
+await $last 'realguest: done' $((secs * 10 + 60))
+refs1=$(refs $last)
+kill $sampler
+cleanup
+
+# The guest's report, all of it, then one summary line.
+cat $d/a.serial ${pause:+$d/b.serial} | tr -d '\r' | grep '^realguest\|^clockcheck'
+log=$(cat $d/$last.serial | tr -d '\r')
+get() { printf '%s\n' "$log" | sed -n "s/$1/\\1/p" | head -n 1; }
+if [ "$refs1" = - ]; then
+	hrefs=-
+elif [ -n "$pause" ]; then
+	hrefs=$((refs_a - refs0 + refs1 - refs_b))
+else
+	hrefs=$((refs1 - refs0))
+fi
+summary="readings $(get '^clockcheck: readings \([0-9]*\).*')"
+summary="$summary, backwards $(get '^clockcheck: MONOTONIC: backwards \([0-9]*\),.*')"
+summary="$summary/$(get '^clockcheck: MONOTONIC_RAW: backwards \([0-9]*\),.*')"
+summary="$summary, pvclock updates $(get '^clockcheck: pvclock updates \([0-9]*\),.*')"
+summary="$summary (steps $(get '^clockcheck: pvclock updates .*steps \(.*\) ns'))"
+quiet=$(awk 'NF == 2 {
+		if (!n++) { last = $1; prev = $2 } else if ($2 != prev) { if ($1 - last > q) q = $1 - last; last = $1; prev = $2 }
+		end = $1
+	} END { if (end - last > q) q = end - last; if (n) printf "%.1f s", q; else print "-" }' $d/refs.log)
+summary="$summary, host references $hrefs (longest without one $quiet), boot ${boot} s"
+[ -z "$pause" ] || summary="$summary; migration: host pause $hostpause s, guest CLOCK_MONOTONIC advanced at most $(get '^clockcheck: largest gap between two readings \([0-9.]*\) s.*') s (largest gap between two readings), TSC ahead of kvmclock after it by $(get '.*after a VM stop: the TSC ran \([-0-9.]*\) ms.*') ms"
+say "period ${period:-unchanged}: $summary"
+printf '%s\n' "$log" | grep -q '^clockcheck: ok' || fail "clockcheck failed (see its report above)"
+printf '%s\n' "$log" | grep -q '^clockcheck: clocksource at the end kvm-clock' ||
+	fail "kvm-clock is no longer the guest's clocksource"
+# The TSC jumping at a migration may make the guest give up on 'tsc', which
+# is not its clocksource; kvm-clock must stay.
+! printf '%s\n' "$log" | grep -q "realguest: dmesg:.*'kvm-clock' as unstable" ||
+	fail "the guest marked kvm-clock unstable"
+exit 0

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# make realguest: the runs that use scripts/guest/realguest.sh, on the series
+# and on the comparison kernel (scripts/compare-tree.sh: the series before
+# its jump-free patches), and one table of what the real guest saw on each.
+# The exit status is the series' (the comparison kernel is expected to fail
+# clockcheck: its refreshes step the guest's clock).
+source "$(dirname "$0")/../lib.sh"
+
+[ -z "${KSRC:-}" ] || die "make realguest compares the series with its comparison kernel, not KSRC"
+runs=""
+for r in $(bash "$REPO/scripts/runs.sh" names check); do
+	bash "$REPO/scripts/runs.sh" field "$r" 5 | grep -q 'realguest\.sh' && runs="$runs $r"
+done
+[ -n "$runs" ] || die "no 'check' run uses realguest.sh in scripts/runs.conf"
+
+log "realguest: series:$runs"
+status=0
+# shellcheck disable=SC2086
+bash "$REPO/scripts/run.sh" $runs >"$BUILD/realguest-series.log" 2>&1 || status=1
+
+cmp=$BUILD/compare
+bash "$REPO/scripts/compare-tree.sh" >/dev/null
+mkdir -p "$cmp/selftests"
+rm -rf "$cmp/selftests/bin" && cp -r "$BUILD/selftests/bin" "$cmp/selftests/bin"
+for v in $(for r in $runs; do bash "$REPO/scripts/runs.sh" field "$r" 2; done | sort -u); do
+	log "realguest: comparison kernel ($v)"
+	KSRC=$cmp/linux BUILD=$cmp bash "$REPO/scripts/kernel.sh" "$v" >"$cmp/kernel-$v.log" 2>&1 ||
+		die "comparison kernel ($v) failed to build; see $cmp/kernel-$v.log"
+	KSRC=$cmp/linux BUILD=$cmp bash "$REPO/scripts/initramfs.sh" "$v"
+	KSRC=$cmp/linux BUILD=$cmp bash "$REPO/scripts/realguest/pack.sh" "$v"
+done
+for r in $runs; do
+	log "realguest: comparison: $r"
+	KSRC=$cmp/linux BUILD=$cmp bash "$REPO/scripts/vm.sh" "$r" >/dev/null 2>&1 || true
+done
+
+# One row per realguest.sh: its summary line and its result.
+echo "# What the real guest saw (scripts/guest/realguest.sh; readings are per clock, backwards"
+echo "# counts CLOCK_MONOTONIC/CLOCK_MONOTONIC_RAW readings below an earlier one on any CPU,"
+echo "# steps are the guest clock's change at each kvm-clock update, host references count"
+echo "# master clock references from debugfs, '-' on a kernel without that file)."
+echo "# compare = the series before its jump-free patches, with v1's masterclock_sync_period"
+for k in series compare; do
+	dir=$BUILD/runs
+	[ $k = series ] || dir=$cmp/runs
+	for r in $runs; do
+		tap=$dir/$r/result.tap
+		[ -f "$tap" ] || { echo "#   $k $r: no result"; continue; }
+		awk -v k="$k" '
+			/^# realguest: period / { line = $0; sub(/^# realguest: /, "", line) }
+			/^# realguest: FAIL: / { why = $0; sub(/^# realguest: FAIL: /, "", why) }
+			/^(not )?ok / {
+				res = /^not ok/ ? "FAIL" : "ok"
+				printf "#   %-7s %-4s %s%s\n", k, res, line ? line : "(no summary)",
+					res == "FAIL" && why ? " -- " why : ""
+				line = ""; why = ""
+			}' "$tap"
+	done
+done
+echo "# every boot's TAP and console: build/runs/ and build/compare/runs/"
+exit $status
