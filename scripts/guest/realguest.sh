@@ -63,7 +63,7 @@ qemu() {
 	shift
 	mkfifo $d/$name.mon.in $d/$name.mon.out
 	qemu-system-x86_64 -accel kvm -machine $machine -cpu host -smp 2 -m 128M \
-		-nodefaults -no-user-config -display none -serial file:$d/$name.serial \
+		-nodefaults -no-user-config -display none -no-reboot -serial file:$d/$name.serial \
 		-monitor pipe:$d/$name.mon -kernel /realguest/bzImage -initrd /realguest/initrd.cpio \
 		-append "console=ttyS0 loglevel=4 panic=-1 -- -t $secs" \
 		"$@" </dev/null >$d/$name.err 2>&1 &
@@ -78,7 +78,9 @@ await() {
 	t=0
 	while ! grep -q "$2" $d/$1.serial 2>/dev/null; do
 		kill -0 "$(cat $d/$1.pid)" 2>/dev/null ||
-			fail "QEMU $1 exited: $(tail -n 1 $d/$1.err)" $d/$1.serial
+			fail "QEMU $1 exited: $(head -n 1 $d/$1.err)" $d/$1.serial
+		! grep -q 'realguest: done' $d/$1.serial 2>/dev/null ||
+			fail "the guest's checker ended before '$2'" $d/$1.serial
 		[ $t -lt $(($3 * 5)) ] || fail "no '$2' from the guest of QEMU $1 after $3 s" $d/$1.serial
 		t=$((t + 1))
 		sleep 0.2
@@ -125,7 +127,7 @@ if [ -n "$pause" ]; then
 	# loaded ('paused', no longer 'inmigrate'), continue it.
 	t=0
 	until tr -d '\r' <$d/b.mon.log | grep -q 'VM status: paused$'; do
-		kill -0 "$(cat $d/b.pid)" 2>/dev/null || fail "QEMU b exited: $(tail -n 1 $d/b.err)" $d/b.err
+		kill -0 "$(cat $d/b.pid)" 2>/dev/null || fail "QEMU b exited: $(head -n 1 $d/b.err)" $d/b.err
 		[ $t -lt 300 ] || fail "the migrated guest was not loaded after 60 s" $d/b.mon.log
 		t=$((t + 1))
 		sleep 0.2
@@ -161,7 +163,7 @@ quiet=$(awk 'NF == 2 {
 		if (!n++) { last = $1; prev = $2 } else if ($2 != prev) { if ($1 - last > q) q = $1 - last; last = $1; prev = $2 }
 		end = $1
 	} END { if (end - last > q) q = end - last; if (n) printf "%.1f s", q; else print "-" }' $d/refs.log)
-summary="$summary, host references $hrefs (longest without one $quiet), boot ${boot} s"
+summary="$summary, host references $hrefs (longest without one $quiet${pause:+, the pause included}), boot ${boot} s"
 [ -z "$pause" ] || summary="$summary; migration: host pause $hostpause s, guest CLOCK_MONOTONIC advanced at most $(get '^clockcheck: largest gap between two readings \([0-9.]*\) s.*') s (largest gap between two readings), TSC ahead of kvmclock after it by $(get '.*after a VM stop: the TSC ran \([-0-9.]*\) ms.*') ms"
 say "period ${period:-unchanged}: $summary"
 printf '%s\n' "$log" | grep -q '^clockcheck: ok' || fail "clockcheck failed (see its report above)"

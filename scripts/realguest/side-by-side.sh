@@ -9,7 +9,7 @@ source "$(dirname "$0")/../lib.sh"
 [ -z "${KSRC:-}" ] || die "make realguest compares the series with its comparison kernel, not KSRC"
 runs=""
 for r in $(bash "$REPO/scripts/runs.sh" names check); do
-	bash "$REPO/scripts/runs.sh" field "$r" 5 | grep -q 'realguest\.sh' && runs="$runs $r"
+	grep -q 'realguest\.sh' <<<"$(bash "$REPO/scripts/runs.sh" field "$r" 5)" && runs="$runs $r"
 done
 [ -n "$runs" ] || die "no 'check' run uses realguest.sh in scripts/runs.conf"
 
