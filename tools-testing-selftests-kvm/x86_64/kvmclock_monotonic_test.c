@@ -25,7 +25,7 @@
 #define RUN_SECONDS	5
 
 #define PARAM_NAME	"masterclock_sync_period"
-#define PARAM_PATH	"/sys/module/kvm/parameters/" PARAM_NAME
+#define PARAM_PATH	KVM_MASTERCLOCK_SYNC_PERIOD
 
 enum {
 	STAGE_ENABLED = 1,
@@ -133,32 +133,6 @@ static void *vcpu_thread(void *arg)
 	return NULL;
 }
 
-static char orig_period[16];
-
-static int write_param(const char *val)
-{
-	ssize_t len = strlen(val), r;
-	int fd;
-
-	fd = open(PARAM_PATH, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	r = write(fd, val, len);
-	close(fd);
-	if (r < 0)
-		return -errno;
-	return r == len ? 0 : -EIO;
-}
-
-static void restore_period(void)
-{
-	int r = write_param(orig_period);
-
-	if (r)
-		ksft_print_msg("Failed to restore %s to %s: %s\n", PARAM_PATH,
-			       orig_period, strerror(-r));
-}
-
 /* Returns whether periodic master clock refreshes are on for the run. */
 static bool enable_refreshes(void)
 {
@@ -170,16 +144,14 @@ static bool enable_refreshes(void)
 		return false;
 	}
 
-	snprintf(orig_period, sizeof(orig_period), "%d",
-		 get_kvm_param_integer(PARAM_NAME));
-	r = write_param("1");
-	if (r) {
+	r = kvm_take_masterclock_sync_period();
+	if (r < 0) {
 		ksft_print_msg("Cannot write %s: %s\n", PARAM_PATH,
 			       strerror(-r));
 		return false;
 	}
-	atexit(restore_period);
-	ksft_print_msg("%s: %s -> 1\n", PARAM_NAME, orig_period);
+	kvm_set_masterclock_sync_period(1);
+	ksft_print_msg("%s: %d -> 1\n", PARAM_NAME, r);
 	return true;
 }
 

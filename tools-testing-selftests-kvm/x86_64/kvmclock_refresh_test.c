@@ -37,7 +37,7 @@
 #include "processor.h"
 
 #define PARAM_NAME		"masterclock_sync_period"
-#define PARAM_PATH		"/sys/module/kvm/parameters/" PARAM_NAME
+#define PARAM_PATH		KVM_MASTERCLOCK_SYNC_PERIOD
 #define PERIOD_MAX		300
 
 #define NR_VCPUS		2
@@ -355,7 +355,6 @@ static struct kvm_vm *vm;
 static struct kvm_vcpu *vcpus[NR_VCPUS];
 static pthread_t halter_thread;
 static bool have_param;
-static char orig_value[16];
 
 /* Host-side failures of the current stage. */
 static u64 host_failures;
@@ -556,43 +555,6 @@ static void stage_end(void)
 	}
 }
 
-/* Returns 0 or -errno. */
-static int write_param(const char *val)
-{
-	ssize_t len = strlen(val), r;
-	int fd, err = 0;
-
-	fd = open(PARAM_PATH, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	r = write(fd, val, len);
-	if (r < 0)
-		err = -errno;
-	else if (r != len)
-		err = -EIO;
-	close(fd);
-	return err;
-}
-
-static void set_period(unsigned int period)
-{
-	char buf[16];
-	int r;
-
-	snprintf(buf, sizeof(buf), "%u", period);
-	r = write_param(buf);
-	TEST_ASSERT(!r, "Writing %s to %s: %s", buf, PARAM_PATH, strerror(-r));
-}
-
-static void restore_period(void)
-{
-	int r = write_param(orig_value);
-
-	if (r)
-		ksft_print_msg("Restoring %s to %s failed: %s\n", PARAM_PATH,
-			       orig_value, strerror(-r));
-}
-
 static void test_period(u64 stage, unsigned int period, u64 window_s,
 			u64 stop_after)
 {
@@ -602,7 +564,7 @@ static void test_period(u64 stage, unsigned int period, u64 window_s,
 		return;
 	}
 
-	set_period(period);
+	kvm_set_masterclock_sync_period(period);
 	stage_begin(stage);
 	ctl.window_ns = window_s * NSEC_PER_SEC;
 	ctl.stop_after = stop_after;
@@ -725,7 +687,7 @@ static void test_divergence(u64 run_s)
 	u64 bound, elapsed;
 
 	if (have_param)
-		set_period(SHORT_PERIOD_S);
+		kvm_set_masterclock_sync_period(SHORT_PERIOD_S);
 
 	stage_begin(STAGE_DIVERGENCE);
 	pr_stage(ctl.stage, "%lu s, %s", run_s,
@@ -804,14 +766,11 @@ int main(int argc, char *argv[])
 
 	have_param = !access(PARAM_PATH, F_OK);
 	if (have_param) {
-		snprintf(orig_value, sizeof(orig_value), "%d",
-			 get_kvm_param_integer(PARAM_NAME));
-		r = write_param(orig_value);
+		r = kvm_take_masterclock_sync_period();
 		__TEST_REQUIRE(r != -EACCES && r != -EPERM,
 			       "cannot write %s (not root?)", PARAM_PATH);
-		TEST_ASSERT(!r, "Rewriting %s to %s: %s", orig_value,
-			    PARAM_PATH, strerror(-r));
-		atexit(restore_period);
+		TEST_ASSERT(r >= 0, "Taking %s failed: %s", PARAM_PATH,
+			    strerror(-r));
 	}
 
 	TEST_ASSERT(!sigaction(SIGUSR1, &sa, NULL) &&

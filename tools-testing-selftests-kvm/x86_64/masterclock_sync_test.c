@@ -16,12 +16,11 @@
  * parameter and a third creates and destroys VMs, the running VM must still
  * be refreshed, and the kernel's checkers watch the teardown.
  *
- * The parameter is global to the host: concurrent runs of this test are
- * serialized with flock() on the parameter file, and the test restores the
+ * The parameter is global to the host: tests that change it run one at a
+ * time (kvm_take_masterclock_sync_period()), and the test restores the
  * value it found (unless it is killed).
  */
 #include <pthread.h>
-#include <sys/file.h>
 
 #include <asm/kvm_para.h>
 #include <asm/pvclock.h>
@@ -32,7 +31,7 @@
 #include "processor.h"
 
 #define PARAM_NAME	"masterclock_sync_period"
-#define PARAM_PATH	"/sys/module/kvm/parameters/" PARAM_NAME
+#define PARAM_PATH	KVM_MASTERCLOCK_SYNC_PERIOD
 #define PERIOD_MAX	300	/* the largest period KVM accepts */
 #define OFF_WINDOW_S	3
 #define MAX_WINDOWS	1000
@@ -217,48 +216,6 @@ static void guest_main(vm_paddr_t pvti_gpa,
 }
 
 static unsigned int orig_period;
-static char orig_value[16];
-
-/* Returns 0 or -errno; open/write/close directly to see the store's errno. */
-static int __write_period(const char *val)
-{
-	ssize_t len = strlen(val), r;
-	int fd, err = 0;
-
-	fd = open(PARAM_PATH, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-
-	r = write(fd, val, len);
-	if (r < 0)
-		err = -errno;
-	else if (r != len)
-		err = -EIO;
-
-	close(fd);
-	return err;
-}
-
-static void write_period(unsigned int period)
-{
-	char buf[16];
-	int r;
-
-	snprintf(buf, sizeof(buf), "%u", period);
-	r = __write_period(buf);
-	TEST_ASSERT(!r, "Writing '%s' to %s failed: %s", buf, PARAM_PATH,
-		    strerror(-r));
-	TEST_ASSERT_EQ(get_kvm_param_integer(PARAM_NAME), period);
-}
-
-static void restore_period(void)
-{
-	int r = __write_period(orig_value);
-
-	if (r)
-		ksft_print_msg("Failed to restore %s to %s: %s\n", PARAM_PATH,
-			       orig_value, strerror(-r));
-}
 
 static void test_invalid_values(void)
 {
@@ -268,13 +225,13 @@ static void test_invalid_values(void)
 	int i, r;
 
 	/* The upper bound is valid. */
-	write_period(PERIOD_MAX);
+	kvm_set_masterclock_sync_period(PERIOD_MAX);
 
 	/* A value no lenient parse of the inputs below would produce. */
-	write_period(sentinel);
+	kvm_set_masterclock_sync_period(sentinel);
 
 	for (i = 0; i < ARRAY_SIZE(invalid); i++) {
-		r = __write_period(invalid[i]);
+		r = __kvm_write_masterclock_sync_period(invalid[i]);
 		TEST_ASSERT(r == -EINVAL,
 			    "Writing '%s' to %s: expected EINVAL, got %d (%s)",
 			    invalid[i], PARAM_PATH, r, r ? strerror(-r) : "success");
@@ -288,11 +245,13 @@ static bool race_done;
 static void *period_writer(void *arg)
 {
 	static const char * const values[] = { "1", "0", "2", "0" };
+	const char *val;
 	unsigned long i;
 	int r;
 
 	for (i = 0; !READ_ONCE(race_done); i++) {
-		r = __write_period(values[i % ARRAY_SIZE(values)]);
+		val = values[i % ARRAY_SIZE(values)];
+		r = __kvm_write_masterclock_sync_period(val);
 		TEST_ASSERT(!r, "Writing %s failed: %s", PARAM_PATH, strerror(-r));
 	}
 	return (void *)i;
@@ -422,7 +381,7 @@ int main(int argc, char *argv[])
 	u32 period = 1, nr = 5;
 	struct kvm_vcpu *vcpu;
 	vm_vaddr_t pvti_gva;
-	int opt, r, lock_fd;
+	int opt, r;
 	struct kvm_vm *vm;
 	struct ucall uc;
 	char name[64];
@@ -453,20 +412,11 @@ int main(int argc, char *argv[])
 	TEST_REQUIRE(sys_clocksource_is_based_on_tsc());
 	TEST_REQUIRE(kvm_has_cap(KVM_CAP_ADJUST_CLOCK));
 
-	/* One run at a time changes the host's parameter. */
-	lock_fd = open(PARAM_PATH, O_RDONLY);
-	TEST_ASSERT(lock_fd >= 0, "Opening %s failed", PARAM_PATH);
-	TEST_ASSERT(!flock(lock_fd, LOCK_EX), "flock(%s) failed", PARAM_PATH);
-
-	/* Rewriting the current value checks that the test may write it. */
-	orig_period = get_kvm_param_integer(PARAM_NAME);
-	snprintf(orig_value, sizeof(orig_value), "%u", orig_period);
-	r = __write_period(orig_value);
+	r = kvm_take_masterclock_sync_period();
 	__TEST_REQUIRE(r != -EACCES && r != -EPERM,
 		       "cannot write %s (not root?)", PARAM_PATH);
-	TEST_ASSERT(!r, "Rewriting '%s' to %s failed: %s", orig_value,
-		    PARAM_PATH, strerror(-r));
-	atexit(restore_period);
+	TEST_ASSERT(r >= 0, "Taking %s failed: %s", PARAM_PATH, strerror(-r));
+	orig_period = r;
 
 	vm = vm_create_with_one_vcpu(&vcpu, guest_main);
 	pvti_gva = vm_vaddr_alloc_page(vm);
@@ -498,15 +448,15 @@ int main(int argc, char *argv[])
 
 	test_invalid_values();
 
-	write_period(0);
+	kvm_set_masterclock_sync_period(0);
 	run_window(vcpu, STAGE_OFF, 0, OFF_WINDOW_S, 0, "period 0");
 
-	write_period(period);
+	kvm_set_masterclock_sync_period(period);
 	snprintf(name, sizeof(name), "period 0 -> %u", period);
 	run_window(vcpu, STAGE_ON, period, (u64)nr * period, 2, name);
 
 	/* A refresh is due within the window if the write does not stop it. */
-	write_period(0);
+	kvm_set_masterclock_sync_period(0);
 	snprintf(name, sizeof(name), "period %u -> 0", period);
 	run_window(vcpu, STAGE_OFF_AGAIN, 0, period + OFF_WINDOW_S, 0, name);
 
