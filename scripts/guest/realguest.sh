@@ -36,12 +36,22 @@ cleanup() {
 	[ -z "${sampler:-}" ] || kill $sampler 2>/dev/null
 	[ -z "$period" ] || [ -z "${saved:-}" ] || echo "$saved" >$param
 }
-# fail CAUSE [FILE]: one line of cause, then FILE's tail (a console).
+# fail CAUSE [FILE...]: one line of cause, then each FILE's tail (a console).
 fail() {
 	say "FAIL: $1"
-	[ -z "${2:-}" ] || [ ! -s "$2" ] || tail -n 20 "$2" | sed "s|^|realguest:   $(basename "$2"): |"
+	shift
+	for f in "$@"; do
+		[ ! -s "$f" ] || tail -n 20 "$f" | sed "s|^|realguest:   $(basename "$f"): |"
+	done
 	cleanup
 	exit 1
+}
+# exited NAME: QEMU NAME is gone; how, and what L1's kernel said meanwhile.
+exited() {
+	wait "$(cat $d/$1.pid)"
+	rc=$?
+	dmesg | tail -n 8 >$d/dmesg.tail
+	fail "QEMU $1 exited with status $rc: $(head -n 1 $d/$1.err)" $d/$1.serial $d/dmesg.tail
 }
 
 # clockcheck can fail: in L1, a fake 1 us skew on one CPU must be caught.
@@ -77,10 +87,12 @@ mon() { timeout 5 sh -c "echo '$2' >$d/$1.mon.in" || fail "QEMU $1's monitor doe
 await() {
 	t=0
 	while ! grep -q "$2" $d/$1.serial 2>/dev/null; do
-		kill -0 "$(cat $d/$1.pid)" 2>/dev/null ||
-			fail "QEMU $1 exited: $(head -n 1 $d/$1.err)" $d/$1.serial
-		! grep -q 'realguest: done' $d/$1.serial 2>/dev/null ||
-			fail "the guest's checker ended before '$2'" $d/$1.serial
+		kill -0 "$(cat $d/$1.pid)" 2>/dev/null || exited "$1"
+		# Ended without PATTERN (read again: it may have come meanwhile)?
+		if grep -q 'realguest: done' $d/$1.serial 2>/dev/null; then
+			grep -q "$2" $d/$1.serial || fail "the guest's checker ended before '$2'" $d/$1.serial
+			return 0
+		fi
 		[ $t -lt $(($3 * 5)) ] || fail "no '$2' from the guest of QEMU $1 after $3 s" $d/$1.serial
 		t=$((t + 1))
 		sleep 0.2
@@ -127,7 +139,7 @@ if [ -n "$pause" ]; then
 	# loaded ('paused', no longer 'inmigrate'), continue it.
 	t=0
 	until tr -d '\r' <$d/b.mon.log | grep -q 'VM status: paused$'; do
-		kill -0 "$(cat $d/b.pid)" 2>/dev/null || fail "QEMU b exited: $(head -n 1 $d/b.err)" $d/b.err
+		kill -0 "$(cat $d/b.pid)" 2>/dev/null || exited b
 		[ $t -lt 300 ] || fail "the migrated guest was not loaded after 60 s" $d/b.mon.log
 		t=$((t + 1))
 		sleep 0.2
