@@ -55,7 +55,7 @@ stress: tree
 peer: tree
 	@$(S)/peer.sh
 
-## realguest   the real-guest runs (QEMU + Linux with kvm-clock in L1) on
+## realguest   the 'realguest' runs (QEMU + Linux with kvm-clock in L1) on
 ##             the series and on the comparison kernel, side by side
 realguest: tree
 	@$(S)/realguest/side-by-side.sh

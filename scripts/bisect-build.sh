@@ -28,8 +28,9 @@ for c in $(git -C "$tree" rev-list --reverse "$base..$head"); do
 	fi
 	# The selftests this commit adds or changes.
 	progs=""
+	# (Library sources are not programs: a test built with them covers them.)
 	for f in $(git -C "$tree" diff-tree --no-commit-id --name-only -r --diff-filter=AM "$c" -- \
-		tools/testing/selftests/kvm/ | grep '_test\.c$\|/x86_64/[^/]*\.c$'); do
+		tools/testing/selftests/kvm/ | grep -v '/kvm/lib/' | grep '_test\.c$\|/x86_64/[^/]*\.c$'); do
 		p=${f#tools/testing/selftests/kvm/}
 		progs="$progs $sto/${p%.c}"
 	done

@@ -47,10 +47,14 @@ fail() {
 	exit 1
 }
 # exited NAME: QEMU NAME is gone; how, and what L1's kernel said meanwhile.
+# A guest kernel that crashed resets, and -no-reboot makes QEMU exit.
 exited() {
 	wait "$(cat $d/$1.pid)"
 	rc=$?
 	dmesg | tail -n 8 >$d/dmesg.tail
+	oops=$(tr -d '\r' <$d/$1.serial 2>/dev/null | grep -m1 -E 'BUG:|Oops|general protection|Kernel panic' |
+		sed 's/^\[[ 0-9.]*\] //')
+	[ -z "$oops" ] || fail "the guest kernel of QEMU $1 crashed: $oops" $d/$1.serial $d/dmesg.tail
 	fail "QEMU $1 exited with status $rc: $(head -n 1 $d/$1.err)" $d/$1.serial $d/dmesg.tail
 }
 

@@ -1,22 +1,19 @@
 #!/usr/bin/env bash
-# make realguest: the runs that use scripts/guest/realguest.sh, on the series
-# and on the comparison kernel (scripts/compare-tree.sh: the series before
+# make realguest: the 'realguest' runs (scripts/guest/realguest.sh), on the
+# series and on the comparison kernel (scripts/compare-tree.sh: the series before
 # its jump-free patches), and one table of what the real guest saw on each.
 # The exit status is the series' (the comparison kernel is expected to fail
 # clockcheck: its refreshes step the guest's clock).
 source "$(dirname "$0")/../lib.sh"
 
 [ -z "${KSRC:-}" ] || die "make realguest compares the series with its comparison kernel, not KSRC"
-runs=""
-for r in $(bash "$REPO/scripts/runs.sh" names check); do
-	grep -q 'realguest\.sh' <<<"$(bash "$REPO/scripts/runs.sh" field "$r" 5)" && runs="$runs $r"
-done
-[ -n "$runs" ] || die "no 'check' run uses realguest.sh in scripts/runs.conf"
+runs=$(bash "$REPO/scripts/runs.sh" names realguest | paste -sd' ')
+[ -n "$runs" ] || die "no 'realguest' run in scripts/runs.conf"
 
-log "realguest: series:$runs"
+log "realguest: series: $runs"
 status=0
 # shellcheck disable=SC2086
-bash "$REPO/scripts/run.sh" $runs >"$BUILD/realguest-series.log" 2>&1 || status=1
+REPEAT=1 bash "$REPO/scripts/run.sh" $runs >"$BUILD/realguest-series.log" 2>&1 || status=1
 
 cmp=$BUILD/compare
 bash "$REPO/scripts/compare-tree.sh" >/dev/null
