@@ -88,11 +88,17 @@ if [ -n "$applied" ]; then
 fi
 
 stage "each patch built"
-# 5. The series' reStructuredText parses without a docutils warning.
-for f in $(git -C "$ct" diff --name-only "$(baseline "$ct")" HEAD -- '*.rst'); do
-	out=$(/usr/bin/python3 "$REPO/scripts/rst-check.py" "$ct/$f" 2>&1) && st=0 || st=1
-	tap $st "docutils: $f" "$out"
-done
+# 5. The documentation the series touches builds with Sphinx without a
+# warning that the pristine tree does not have.
+pt=$BUILD/check-pristine
+git -C "$TREE" worktree remove --force "$pt" 2>/dev/null || rm -rf "$pt"
+git -C "$TREE" worktree prune
+git -C "$TREE" worktree add -q --detach "$pt" "$(baseline "$TREE")"
+out=$(bash "$REPO/scripts/docs-check.sh" "$ct" "$pt" 2>&1) && st=0 || st=1
+tap $st "Sphinx (make htmldocs) of the touched documentation: no new warning" "$out"
+git -C "$TREE" worktree remove --force "$pt"
+
+stage "documentation built"
 
 # 6. MAINTAINERS-snippet names files that exist in the patched tree.
 missing=""

@@ -8,7 +8,7 @@
 source "$(dirname "$0")/lib.sh"
 
 [ -z "${KSRC:-}" ] || die "the comparison tree is made from the pinned series, not KSRC"
-CUT="KVM: x86: Run kvmclock at exactly the rate of CLOCK_MONOTONIC_RAW"
+CUT="KVM: x86: Run kvmclock at exactly the rate of the host's clock"
 V1_REV=948c78cb9c89f930fee538bae815c714bc1d5870
 V1_PARAM=patches/0002-KVM-x86-Add-masterclock_sync_period-for-a-periodic-m.patch
 

@@ -3,7 +3,7 @@
 source "$(dirname "$0")/lib.sh"
 
 PKGS="qemu-system-x86 qemu-system-data seabios busybox-static flex bison bc libelf-dev libssl-dev cpio
-ccache gcc make git xz-utils perl python3 python3-ply python3-git python3-docutils kmod rsync"
+ccache gcc make git xz-utils perl python3 python3-ply python3-git python3-docutils python3-sphinx kmod rsync"
 
 # No 'producer | grep -q' under pipefail: grep -q exits at the first match and
 # a producer still writing then dies of SIGPIPE, which fails the pipeline.

@@ -24,18 +24,20 @@ for t in "$@"; do
 	esac
 done
 
-targets=""
+targets="" extra=""
 for t in $(printf '%s\n' "$@" | grep -v '\.sh$' | sort -u); do
 	if [ -f "$kdir/x86_64/$t.c" ]; then
 		targets="$targets $out/x86_64/$t"
 	elif [ -f "$kdir/$t.c" ]; then
 		targets="$targets $out/$t"
+	elif [ -f "$REPO/scripts/bench/$t.c" ]; then
+		# The harness's own benchmarks, built like EXTRA_TESTS.
+		extra="$extra $REPO/scripts/bench/$t.c"
 	else
 		die "no selftest '$t' in $kdir"
 	fi
 done
 
-extra=""
 for src in ${EXTRA_TESTS:-}; do
 	case $src in /*) ;; *) src=$(pwd)/$src ;; esac
 	[ -f "$src" ] || die "EXTRA_TESTS: no file $src"

@@ -1,16 +1,21 @@
 #!/bin/sh
-# needs: kvmclock_refresh_test
-# Runs kvmclock_refresh_test with its arguments and, every 0.2 s meanwhile,
-# reads the host-side view of its VM: /sys/kernel/debug/kvm/*/kvmclock
-# (master clock references, steps, kvmclock minus CLOCK_MONOTONIC_RAW at one
-# TSC read). Prints the extremes; passes if the test passes. A kernel
-# without that file (the bench's comparison kernel) gets no debugfs figures.
+# needs: kvmclock_bench
+# Runs kvmclock_bench with its arguments and, every 0.2 s meanwhile, reads
+# the host-side view of its VM: /sys/kernel/debug/kvm/*/kvmclock (steps of
+# new references, what was carried, kvmclock minus CLOCK_MONOTONIC_RAW at
+# one TSC value) and the VM statistic masterclock_references.  Prints the
+# extremes; a kernel without them (the bench's comparison kernel) gets no
+# debugfs figures.
 # By path: the selftest library loads its own ELF through argv[0].
-/tests/kvmclock_refresh_test "$@" &
+/tests/kvmclock_bench "$@" &
 pid=$!
 : >/tmp/kvmclock.samples
 while kill -0 $pid 2>/dev/null; do
-	cat /sys/kernel/debug/kvm/*/kvmclock 2>/dev/null >>/tmp/kvmclock.samples
+	for d in /sys/kernel/debug/kvm/*-*; do
+		[ -f "$d/kvmclock" ] || continue
+		cat "$d/kvmclock"
+		echo "references: $(cat "$d/masterclock_references" 2>/dev/null)"
+	done >>/tmp/kvmclock.samples 2>/dev/null
 	sleep 0.2
 done
 wait $pid

@@ -4,7 +4,7 @@
 # (scripts/realguest/clockcheck.c) checks inside it that CLOCK_MONOTONIC and
 # CLOCK_MONOTONIC_RAW never go backwards across CPUs and how far each
 # kvm-clock update moves the guest's clock. The host side counts the master
-# clock references from debugfs while clockcheck runs.
+# clock references and periodic checks (VM statistics in debugfs) meanwhile.
 #   realguest.sh [-p PERIOD] [-t SECONDS] [-M PAUSE] [-q MACHINE]
 #   -p  set kvm.masterclock_sync_period to PERIOD first (restored after)
 #   -t  how long clockcheck reads, in guest seconds (default 10)
@@ -102,11 +102,12 @@ await() {
 		sleep 0.2
 	done
 }
-# The master clock references of NAME's VM (debugfs; '-' without the file).
-refs() {
-	f=$(ls /sys/kernel/debug/kvm/"$(cat $d/$1.pid)"-*/kvmclock 2>/dev/null | head -n 1)
-	[ -n "$f" ] && sed -n 's/^references: //p' "$f" || echo -
+# A VM statistic of NAME's VM (debugfs; '-' without it): stat NAME STAT.
+stat() {
+	f=$(ls /sys/kernel/debug/kvm/"$(cat $d/$1.pid)"-*/"$2" 2>/dev/null | head -n 1)
+	[ -n "$f" ] && cat "$f" || echo -
 }
+refs() { stat "$1" masterclock_references; }
 
 t0=$(up)
 qemu a
@@ -114,10 +115,10 @@ await a 'clockcheck: start' 600
 boot=$(awk -v a="$t0" -v b="$(up)" 'BEGIN { printf "%.1f", b - a }')
 refs0=$(refs a)
 last=a
-# Every 0.5 s, the master clock references of the VM (there is one at a
-# time): the longest time without a new one is a figure of the summary.
+# Every 0.5 s, the periodic checks of the VM's master clock (there is one
+# VM at a time): the longest time without one is a figure of the summary.
 while :; do
-	echo "$(up) $(cat /sys/kernel/debug/kvm/*/kvmclock 2>/dev/null | sed -n 's/^references: //p')"
+	echo "$(up) $(cat /sys/kernel/debug/kvm/*/masterclock_sync_checks 2>/dev/null)"
 	sleep 0.5
 done >$d/refs.log &
 sampler=$!
@@ -156,6 +157,7 @@ if [ -n "$pause" ]; then
 fi
 await $last 'realguest: done' $((secs * 10 + 60))
 refs1=$(refs $last)
+checks1=$(stat $last masterclock_sync_checks)
 kill $sampler
 cleanup
 
@@ -179,7 +181,7 @@ quiet=$(awk 'NF == 2 {
 		if (!n++) { last = $1; prev = $2 } else if ($2 != prev) { if ($1 - last > q) q = $1 - last; last = $1; prev = $2 }
 		end = $1
 	} END { if (end - last > q) q = end - last; if (n) printf "%.1f s", q; else print "-" }' $d/refs.log)
-summary="$summary, host references $hrefs (longest without one $quiet${pause:+, the pause included}), boot ${boot} s"
+summary="$summary, host references $hrefs, checks $checks1 (longest without one $quiet${pause:+, the pause included}), boot ${boot} s"
 [ -z "$pause" ] || summary="$summary; migration: host pause $hostpause s, guest CLOCK_MONOTONIC advanced at most $(get '^clockcheck: largest gap between two readings \([0-9.]*\) s.*') s (largest gap between two readings), TSC ahead of kvmclock after it by $(get '.*after a VM stop: the TSC ran \([-0-9.]*\) ms.*') ms"
 say "period ${period:-unchanged}: $summary"
 printf '%s\n' "$log" | grep -q '^clockcheck: ok' || fail "clockcheck failed (see its report above)"

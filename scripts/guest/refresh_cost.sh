@@ -1,9 +1,10 @@
 #!/bin/sh
-# needs: masterclock_sync_test
-# Runs masterclock_sync_test with its arguments while function_graph times
-# every kvmclock_sync_fn(): with a period set, each call is one master clock
-# refresh, and the vCPUs are held out of the guest (KVM_REQ_MCLOCK_INPROGRESS)
-# for at most its duration. Prints the durations; passes if the test passes.
+# needs: kvmclock_bench
+# Runs kvmclock_bench with its arguments while function_graph times every
+# kvmclock_sync_fn(): with a period set, each call is one periodic check (a
+# refresh when kvmclock moved), and the vCPUs are held out of the guest
+# (KVM_REQ_MCLOCK_INPROGRESS) for at most its duration. Prints the
+# durations; passes if the bench does.
 t=/sys/kernel/tracing
 [ -f $t/trace ] || mount -t tracefs tracefs $t
 [ -f $t/set_graph_function ] || { echo "1..0 # SKIP no function_graph tracer (trace kernel)"; exit 4; }
@@ -16,7 +17,7 @@ echo >$t/trace
 echo 1 >$t/tracing_on
 
 # By path: the selftest library loads its own ELF through argv[0].
-/tests/masterclock_sync_test "$@"
+/tests/kvmclock_bench "$@"
 rc=$?
 
 echo 0 >$t/tracing_on

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Build the Documentation/ directories that a tree's series touches with
+# Sphinx, as 'make htmldocs' does, on that tree and on the pristine one;
+# print the warnings and errors that only the series' build has (the
+# pristine tree has some of its own) and exit 1 if there are any.
+#   docs-check.sh TREE PRISTINE_TREE
+source "$(dirname "$0")/lib.sh"
+
+tree=$1 pristine=$2
+dirs=""
+for f in $(git -C "$tree" diff --name-only "$(baseline "$tree")" HEAD -- 'Documentation/*.rst'); do
+	d=${f#Documentation/}
+	d2=$(cut -d/ -f1-2 <<<"$d")
+	if [ -f "$tree/Documentation/$d2/index.rst" ]; then d=$d2; else d=${d%%/*}; fi
+	case " $dirs " in *" $d "*) ;; *) dirs="$dirs $d" ;; esac
+done
+[ -n "$dirs" ] || exit 0
+
+# sphinx-build, warnings of one tree with its path removed.
+warnings() {
+	local t=$1 out=$BUILD/docs-$2
+	rm -rf "$out"
+	PATH=/usr/bin:$PATH make -C "$t" O="$out" SPHINXDIRS="${dirs# }" htmldocs \
+		>"$out.log" 2>&1 || true
+	grep -E 'WARNING|ERROR|CRITICAL' "$out.log" | sed "s|$t/||g" | sort -u
+}
+new=$(comm -13 <(warnings "$pristine" pristine) <(warnings "$tree" series))
+grep -q 'build finished\|build succeeded' "$BUILD/docs-series.log" ||
+	new="sphinx did not finish; see $BUILD/docs-series.log"
+[ -z "$new" ] || { echo "$new"; exit 1; }
