@@ -59,3 +59,14 @@ mirror_dirs() { for m in $MIRRORS; do echo "${m%%:*}"; done; }
 
 # pack_cpio DIR OUT: an initramfs archive of DIR, owned by root.
 pack_cpio() { (cd "$1" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) >"$2"; }
+
+# l2_scripts TEST...: the guest scripts among TEST that boot this kernel as L2
+# under QEMU in L1. Such a script, scripts/guest/NAME.sh, has a folder
+# scripts/NAME/ whose pack.sh packs its part of the L1 initramfs,
+# build/NAME-VARIANT.cpio; QEMU and the kernel come from scripts/qemu-l1.sh.
+l2_scripts() {
+	local t
+	for t in "$@"; do
+		case $t in *.sh) if [ -f "$REPO/scripts/${t%.sh}/pack.sh" ]; then echo "${t%.sh}"; fi ;; esac
+	done | sort -u
+}

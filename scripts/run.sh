@@ -12,12 +12,14 @@ for src in ${EXTRA_TESTS:-}; do extra_names="$extra_names $(basename "${src%.c}"
 variants=$(for r in "$@"; do bash "$REPO/scripts/runs.sh" field "$r" 2; done | sort -u)
 # shellcheck disable=SC2046
 bash "$REPO/scripts/selftests.sh" $(bash "$REPO/scripts/runs.sh" tests "$@")
-realguest=$(bash "$REPO/scripts/runs.sh" tests "$@" | grep -x realguest.sh || true)
+# shellcheck disable=SC2046
+l2=$(l2_scripts $(bash "$REPO/scripts/runs.sh" tests "$@"))
 for v in $variants; do
 	t0=$(date +%s)
 	bash "$REPO/scripts/kernel.sh" "$v"
 	bash "$REPO/scripts/initramfs.sh" "$v"
-	[ -z "$realguest" ] || bash "$REPO/scripts/realguest/pack.sh" "$v"
+	[ -z "$l2" ] || bash "$REPO/scripts/qemu-l1.sh" "$v"
+	for g in $l2; do bash "$REPO/scripts/$g/pack.sh" "$v"; done
 	log "kernel + initramfs ($v): $(($(date +%s) - t0))s"
 done
 

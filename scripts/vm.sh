@@ -27,10 +27,11 @@ printf 'KVM_PARAMS="%s"\nTEST_TIMEOUT=%s\n' "$params" "${TEST_TIMEOUT:-600}" >"$
 } >"$dir/root/etc/run.tests"
 pack_cpio "$dir/root" "$dir/run.cpio"
 cat "$BUILD/initramfs-$variant.cpio" "$dir/run.cpio" >"$dir/initrd.cpio"
-# The real guest's QEMU, kernel and checker (scripts/realguest/pack.sh).
-if grep -q '^realguest\.sh' "$dir/root/etc/run.tests"; then
-	cat "$BUILD/realguest-$variant.cpio" >>"$dir/initrd.cpio"
-fi
+# QEMU, the kernel and each L2 guest script's files (l2_scripts in lib.sh).
+# shellcheck disable=SC2046
+l2=$(l2_scripts $(awk '{ print $1 }' "$dir/root/etc/run.tests"))
+[ -z "$l2" ] || cat "$BUILD/qemu-l1-$variant.cpio" >>"$dir/initrd.cpio"
+for g in $l2; do cat "$BUILD/$g-$variant.cpio" >>"$dir/initrd.cpio"; done
 
 append="console=ttyS0 loglevel=5 panic=-1 tsc=reliable"
 # Built-in KVM takes its parameters from the command line.

@@ -11,9 +11,10 @@
 #   -M  migrate the guest halfway: stop, save to a file, quit; PAUSE s later
 #       a second QEMU loads it (-incoming) and the guest goes on
 #   -q  QEMU machine type (default microvm, the fastest to boot here)
-# Needs the files of scripts/realguest/pack.sh in the initramfs.
+# Needs the files of scripts/qemu-l1.sh and scripts/realguest/pack.sh in the
+# initramfs.
 d=/tmp/realguest
-# QEMU sits where Debian installs it (scripts/realguest/pack.sh).
+# QEMU sits where Debian installs it (scripts/qemu-l1.sh).
 export PATH=$PATH:/usr/bin
 param=/sys/module/kvm/parameters/masterclock_sync_period
 period="" secs=10 pause="" qemus="" machine=microvm
@@ -78,7 +79,7 @@ qemu() {
 	mkfifo $d/$name.mon.in $d/$name.mon.out
 	qemu-system-x86_64 -accel kvm -machine $machine -cpu host -smp 2 -m 128M \
 		-nodefaults -no-user-config -display none -no-reboot -serial file:$d/$name.serial \
-		-monitor pipe:$d/$name.mon -kernel /realguest/bzImage -initrd /realguest/initrd.cpio \
+		-monitor pipe:$d/$name.mon -kernel /l2/bzImage -initrd /realguest/initrd.cpio \
 		-append "console=ttyS0 loglevel=4 panic=-1 -- -t $secs" \
 		"$@" </dev/null >$d/$name.err 2>&1 &
 	echo $! >$d/$name.pid
