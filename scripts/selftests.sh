@@ -13,13 +13,14 @@ mkdir -p "$out/bin"
 log "selftests: uapi headers"
 make -C "$TREE" O="$BUILD/obj-hdr" -s headers_install INSTALL_HDR_PATH="$hdr" >/dev/null
 
-# Guest scripts (scripts/guest/) name the selftests they run.
+# Guest scripts (scripts/guest/) name the selftests they run ("$1": the one
+# their first argument names, which runs.sh lists).
 scripts=""
 for t in "$@"; do
 	case $t in *.sh)
 		[ -f "$REPO/scripts/guest/$t" ] || die "no guest script scripts/guest/$t"
 		scripts="$scripts $REPO/scripts/guest/$t"
-		set -- "$@" $(sed -n 's/^# needs: //p' "$REPO/scripts/guest/$t")
+		set -- "$@" $(sed -n 's/^# needs: //p' "$REPO/scripts/guest/$t" | sed 's/\$[0-9]//g')
 		;;
 	esac
 done
