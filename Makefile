@@ -10,7 +10,7 @@ export REPEAT EXTRA_TESTS KVM_PARAMS KSRC VERBOSE JOBS TEST_TIMEOUT VM_TIMEOUT
 # One clock for the per-stage times that every script logs.
 export HARNESS_T0 := $(shell date +%s)
 
-.PHONY: all deps tree kernel run check bench stress peer realguest export \
+.PHONY: all deps tree kernel run check bench stress peer realguest hvhost export \
 	reset-tree clean help
 
 all: deps tree
@@ -59,6 +59,11 @@ peer: tree
 ##             the series and on the comparison kernel, side by side
 realguest: tree
 	@$(S)/realguest/side-by-side.sh
+
+## hvhost      the 'hvhost' runs: selftests in a KVM host (L2 under QEMU in
+##             L1) whose clocksource is Hyper-V's TSC page
+hvhost: tree
+	@$(S)/run.sh $(shell $(S)/runs.sh names hvhost)
 
 ## export      regenerate patches/ and the mirrors from build/linux
 export:
