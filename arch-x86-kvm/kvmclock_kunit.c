@@ -1,38 +1,46 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * KUnit tests for kvm_pvclock_scale(), the conversion of the host's TSC
- * clocksource mult/shift into kvmclock's tsc_to_system_mul/tsc_shift.
+ * KUnit tests for kvmclock's rate and for how KVM reads kvmclock.
  *
- * Included at the end of x86.c so that the tests can call the static
- * function; built only with CONFIG_KVM_KVMCLOCK_KUNIT_TEST.
+ * kvm_pvclock_scale() turns the rate of the host's clock, in host TSC cycles,
+ * into kvmclock's tsc_to_system_mul/tsc_shift for a guest TSC at some ratio
+ * of the host's.  kvm_pvclock_read() is how KVM_GET_CLOCK, the wall clock
+ * epoch and debugfs read kvmclock.  Hosts and ratios that this harness cannot
+ * run (TSC scaling of either vendor, Hyper-V's TSC page as the host's
+ * clocksource) are covered here, on the functions that KVM itself uses.
  */
 
 #include <kunit/test.h>
 #include <linux/prandom.h>
+#include <asm/pvclock.h>
 
-#define KVMCLOCK_TEST_SEED		0x6b766d636c6f636bULL
-#define KVMCLOCK_TEST_MIN_KHZ		1000000
-#define KVMCLOCK_TEST_MAX_KHZ		5000000
-#define KVMCLOCK_TEST_SECS_PER_YEAR	(365ULL * 24 * 60 * 60)
+#include "x86.h"
+
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+
+#define SEED			0x6b766d636c6f636bULL
+#define MIN_KHZ			1000000
+#define MAX_KHZ			5000000
+#define SECS_PER_YEAR		(365ULL * 24 * 60 * 60)
 /* Report only the first few mismatches of a case, not thousands. */
-#define KVMCLOCK_TEST_MAX_REPORTS	5
+#define MAX_REPORTS		5
 
 /* TSC frequencies that are not a round number of MHz. */
-static const u32 kvmclock_test_odd_khz[] = {
+static const u32 odd_khz[] = {
 	1000001, 1193182, 1799999, 2099998, 2445411, 2893300, 3192614,
 	3399987, 3700019, 4199996, 4999999,
 };
 
 /*
- * The TSC clocksource's mult and shift for @khz: clocksource_register_khz()
- * ends in __clocksource_update_freq_scale(cs, 1000, khz), which for a 64-bit
- * mask caps the conversion range at 600 seconds, then halves mult until
- * mult +/- 11% (clocksource_max_adjustment()) fits in 32 bits.
+ * A clocksource's mult and shift for @freq units of @scale Hz, as
+ * __clocksource_update_freq_scale() computes them for a 64-bit counter: a
+ * conversion range of 600 seconds, then mult halved until mult +/- 11%
+ * (clocksource_max_adjustment()) fits in 32 bits.
  */
-static void kvmclock_test_tsc_mult_shift(u32 khz, u32 *mult, u32 *shift)
+static void cs_mult_shift(u32 freq, u32 scale, u32 *mult, u32 *shift)
 {
-	clocks_calc_mult_shift(mult, shift, khz, NSEC_PER_SEC / 1000,
-			       600 * 1000);
+	clocks_calc_mult_shift(mult, shift, freq, NSEC_PER_SEC / scale,
+			       600 * scale);
 
 	while ((u64)*mult + div_u64((u64)*mult * 11, 100) > U32_MAX) {
 		*mult >>= 1;
@@ -40,8 +48,30 @@ static void kvmclock_test_tsc_mult_shift(u32 khz, u32 *mult, u32 *shift)
 	}
 }
 
+/* The TSC clocksource: clocksource_register_khz(). */
+static void tsc_mult_shift(u32 khz, u32 *mult, u32 *shift)
+{
+	cs_mult_shift(khz, 1000, mult, shift);
+}
+
+/*
+ * Hyper-V's TSC page as the host's clocksource: a 10 MHz counter
+ * (clocksource_register_hz(NSEC_PER_SEC / 100)) that the TSC drives through
+ * the page's scale, 2^64 * 10^7 / TSC Hz; KVM reads its rate in TSC cycles
+ * as do_kvmclock_base() computes it.
+ */
+static void hv_rate(u32 khz, u64 *rate_mult, u32 *rate_shift)
+{
+	u64 scale = div64_u64(~0ULL, (u64)khz * 1000) * 10000000;
+	u32 mult, shift;
+
+	cs_mult_shift(NSEC_PER_SEC / 100, 1, &mult, &shift);
+	*rate_mult = mul_u64_u32_shr(scale, mult, 32);
+	*rate_shift = shift + 32;
+}
+
 /* A pseudo-random number in [0, @range). */
-static u64 kvmclock_test_rand(struct rnd_state *rnd, u64 range)
+static u64 rand_below(struct rnd_state *rnd, u64 range)
 {
 	u64 r = (u64)prandom_u32_state(rnd) << 32 | prandom_u32_state(rnd);
 
@@ -49,69 +79,67 @@ static u64 kvmclock_test_rand(struct rnd_state *rnd, u64 range)
 }
 
 /*
- * Does kvmclock, read as the guest reads it (__pvclock_read_cycles()), give
+ * Does kvmclock, read as the guest reads it (pvclock_scale_delta()), give
  * the same nanoseconds for @delta cycles as the clocksource itself?
  */
-static bool kvmclock_test_exact(struct kunit *test, unsigned int *bad, u32 khz,
-				u32 mult, u32 shift, u32 tsc_mul, s8 tsc_shift,
-				u64 delta)
+static void check_exact(struct kunit *test, unsigned int *bad, u32 khz,
+			u32 mult, u32 shift, u32 tsc_mul, s8 tsc_shift,
+			u64 delta)
 {
 	u64 want = mul_u64_u32_shr(delta, mult, shift);
 	u64 got = pvclock_scale_delta(delta, tsc_mul, tsc_shift);
 
 	if (likely(got == want))
-		return true;
-
-	if ((*bad)++ < KVMCLOCK_TEST_MAX_REPORTS)
+		return;
+	if ((*bad)++ < MAX_REPORTS)
 		KUNIT_FAIL(test,
 			   "%u kHz, mult %u shift %u -> mul %u shift %d: %llu cycles are %llu ns, kvmclock says %llu ns",
 			   khz, mult, shift, tsc_mul, tsc_shift, delta, want, got);
-	return false;
 }
 
 /* Checks one frequency; returns the number of deltas it tried. */
-static unsigned int kvmclock_test_unscaled_khz(struct kunit *test,
-					       struct rnd_state *rnd,
-					       unsigned int *bad, u32 khz)
+static unsigned int check_unscaled_khz(struct kunit *test,
+				       struct rnd_state *rnd,
+				       unsigned int *bad, u32 khz)
 {
 	u64 hz = (u64)khz * 1000;
-	u64 year = hz * KVMCLOCK_TEST_SECS_PER_YEAR;
+	u64 year = hz * SECS_PER_YEAR;
 	const u64 edges[] = { 0, 1, hz - 1, hz, 600 * hz, year - 1, year };
 	unsigned int i, n = 0;
 	u32 mult, shift, tsc_mul;
 	s8 tsc_shift;
 	u64 delta;
 
-	kvmclock_test_tsc_mult_shift(khz, &mult, &shift);
+	tsc_mult_shift(khz, &mult, &shift);
 	if (!kvm_pvclock_scale(mult, shift, 1, 0, &tsc_shift, &tsc_mul)) {
-		if ((*bad)++ < KVMCLOCK_TEST_MAX_REPORTS)
+		if ((*bad)++ < MAX_REPORTS)
 			KUNIT_FAIL(test, "%u kHz, mult %u shift %u: rejected",
 				   khz, mult, shift);
 		return 0;
 	}
 
 	for (i = 0; i < ARRAY_SIZE(edges); i++, n++)
-		kvmclock_test_exact(test, bad, khz, mult, shift, tsc_mul,
-				    tsc_shift, edges[i]);
+		check_exact(test, bad, khz, mult, shift, tsc_mul, tsc_shift,
+			    edges[i]);
 
 	/* All bits of mult meet all bits of the delta. */
 	for (delta = 2; delta <= year; delta <<= 1, n += 2) {
-		kvmclock_test_exact(test, bad, khz, mult, shift, tsc_mul,
-				    tsc_shift, delta);
-		kvmclock_test_exact(test, bad, khz, mult, shift, tsc_mul,
-				    tsc_shift, delta - 1);
+		check_exact(test, bad, khz, mult, shift, tsc_mul, tsc_shift,
+			    delta);
+		check_exact(test, bad, khz, mult, shift, tsc_mul, tsc_shift,
+			    delta - 1);
 	}
 
 	for (i = 0; i < 8; i++, n++)
-		kvmclock_test_exact(test, bad, khz, mult, shift, tsc_mul,
-				    tsc_shift, kvmclock_test_rand(rnd, year));
+		check_exact(test, bad, khz, mult, shift, tsc_mul, tsc_shift,
+			    rand_below(rnd, year));
 	return n;
 }
 
 /*
- * Without TSC scaling, kvmclock must count exactly what the host's clock
- * counts: bit for bit the same nanoseconds for any delta up to a year, at
- * every TSC frequency from 1 to 5 GHz.
+ * With a TSC clocksource and an unscaled guest TSC, kvmclock must count
+ * exactly what the host's clock counts: bit for bit the same nanoseconds
+ * for any delta up to a year, at every TSC frequency from 1 to 5 GHz.
  */
 static void kvmclock_test_unscaled(struct kunit *test)
 {
@@ -119,22 +147,15 @@ static void kvmclock_test_unscaled(struct kunit *test)
 	struct rnd_state rnd;
 	u32 khz;
 
-	prandom_seed_state(&rnd, KVMCLOCK_TEST_SEED);
+	prandom_seed_state(&rnd, SEED);
 
-	for (khz = KVMCLOCK_TEST_MIN_KHZ; khz <= KVMCLOCK_TEST_MAX_KHZ;
-	     khz += 1000, freqs++)
-		deltas += kvmclock_test_unscaled_khz(test, &rnd, &bad, khz);
-
-	for (i = 0; i < ARRAY_SIZE(kvmclock_test_odd_khz); i++, freqs++)
-		deltas += kvmclock_test_unscaled_khz(test, &rnd, &bad,
-						     kvmclock_test_odd_khz[i]);
-
-	for (i = 0; i < 256; i++, freqs++) {
-		khz = KVMCLOCK_TEST_MIN_KHZ +
-		      kvmclock_test_rand(&rnd, KVMCLOCK_TEST_MAX_KHZ -
-						KVMCLOCK_TEST_MIN_KHZ + 1);
-		deltas += kvmclock_test_unscaled_khz(test, &rnd, &bad, khz);
-	}
+	for (khz = MIN_KHZ; khz <= MAX_KHZ; khz += 1000, freqs++)
+		deltas += check_unscaled_khz(test, &rnd, &bad, khz);
+	for (i = 0; i < ARRAY_SIZE(odd_khz); i++, freqs++)
+		deltas += check_unscaled_khz(test, &rnd, &bad, odd_khz[i]);
+	for (i = 0; i < 256; i++, freqs++)
+		deltas += check_unscaled_khz(test, &rnd, &bad, MIN_KHZ +
+					     rand_below(&rnd, MAX_KHZ - MIN_KHZ + 1));
 
 	KUNIT_EXPECT_EQ_MSG(test, bad, 0, "%u of %u conversions are not exact",
 			    bad, deltas);
@@ -142,28 +163,27 @@ static void kvmclock_test_unscaled(struct kunit *test)
 		   freqs, deltas, bad);
 }
 
-struct kvmclock_test_scaling {
+struct scaling {
 	const char *name;
 	unsigned int frac_bits;
+	u64 max_ratio;		/* the largest ratio KVM accepts */
 };
 
-/* The fraction bits of the TSC ratio MSR of each vendor. */
-static const struct kvmclock_test_scaling kvmclock_test_scalings[] = {
-	{ .name = "AMD", .frac_bits = 32 },
-	{ .name = "Intel", .frac_bits = 48 },
+/* Each vendor's TSC ratio format, and the largest ratio of each. */
+static const struct scaling scalings[] = {
+	{ .name = "AMD", .frac_bits = 32, .max_ratio = 0xffffffffffULL },
+	{ .name = "Intel", .frac_bits = 48, .max_ratio = U64_MAX },
 };
 
-static void kvmclock_test_scaling_desc(const struct kvmclock_test_scaling *p,
-				       char *desc)
+static void scaling_desc(const struct scaling *p, char *desc)
 {
 	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s, %u fraction bits", p->name,
 		 p->frac_bits);
 }
 
-KUNIT_ARRAY_PARAM(kvmclock_test_scaling, kvmclock_test_scalings,
-		  kvmclock_test_scaling_desc);
+KUNIT_ARRAY_PARAM(scaling, scalings, scaling_desc);
 
-struct kvmclock_test_worst {
+struct worst {
 	u64 drift_fs;	/* femtoseconds per second */
 	u32 khz;
 	u64 ratio;
@@ -172,50 +192,46 @@ struct kvmclock_test_worst {
 };
 
 /*
- * Checks one scaled conversion against the exact ns per guest cycle,
- * mult * 2^frac_bits / (ratio * 2^shift), and keeps the worst drift.
+ * Checks one conversion against the exact ns per guest TSC cycle,
+ * mult * 2^frac_bits / (ratio * 2^shift): a relative error of at most 2^-32
+ * (plus 2^-50 for what the computation truncates), the worst kept.
  */
-static void kvmclock_test_scaled_one(struct kunit *test,
-				     struct kvmclock_test_worst *worst,
-				     unsigned int frac_bits, u32 khz, u32 mult,
-				     u32 shift, u64 ratio)
+static void check_scaled(struct kunit *test, struct worst *worst,
+			 unsigned int frac_bits, u32 khz, u64 mult, u32 shift,
+			 u64 ratio)
 {
 	u128 got, want, diff;
 	u32 tsc_mul;
 	s8 tsc_shift;
-	u64 drift;
 	int k, t;
+	u64 drift;
 
 	worst->n++;
 	if (!kvm_pvclock_scale(mult, shift, ratio, frac_bits, &tsc_shift,
 			       &tsc_mul)) {
-		if (worst->bad++ < KVMCLOCK_TEST_MAX_REPORTS)
-			KUNIT_FAIL(test, "%u kHz, mult %u shift %u, ratio %#llx: rejected",
+		if (worst->bad++ < MAX_REPORTS)
+			KUNIT_FAIL(test, "%u kHz, mult %llu shift %u, ratio %#llx: rejected",
 				   khz, mult, shift, ratio);
 		return;
 	}
 
 	/*
-	 * tsc_mul * 2^(tsc_shift - 32) against the exact value, both
-	 * multiplied by ratio * 2^(32 + frac_bits - shift - tsc_shift).
+	 * tsc_mul * 2^(tsc_shift - 32) against mult * 2^frac_bits /
+	 * (ratio * 2^shift), both multiplied by ratio * 2^(shift + tsc_shift).
 	 */
 	k = 32 + frac_bits - shift - tsc_shift;
-	if (k < 0 || k > 95) {
-		if (worst->bad++ < KVMCLOCK_TEST_MAX_REPORTS)
-			KUNIT_FAIL(test,
-				   "%u kHz, mult %u shift %u, ratio %#llx: mul %u shift %d is out of range",
-				   khz, mult, shift, ratio, tsc_mul, tsc_shift);
-		return;
-	}
 	got = (u128)tsc_mul * ratio;
-	want = (u128)mult << k;
+	want = mult;
+	if (k >= 0)
+		want <<= k;
+	else
+		got <<= -k;
 	diff = got > want ? got - want : want - got;
 
-	/* A relative error below 2^-31: diff * 2^31 < want. */
-	if (diff > (want - 1) >> 31) {
-		if (worst->bad++ < KVMCLOCK_TEST_MAX_REPORTS)
+	if (diff > (want >> 32) + (want >> 50) + 1) {
+		if (worst->bad++ < MAX_REPORTS)
 			KUNIT_FAIL(test,
-				   "%u kHz, mult %u shift %u, ratio %#llx: mul %u shift %d is off by more than 2^-31",
+				   "%u kHz, mult %llu shift %u, ratio %#llx: mul %u shift %d is off by more than 2^-32",
 				   khz, mult, shift, ratio, tsc_mul, tsc_shift);
 		return;
 	}
@@ -231,89 +247,157 @@ static void kvmclock_test_scaled_one(struct kunit *test,
 	}
 }
 
-/* Prints a drift in femtoseconds per second as ns after @secs seconds. */
-static void kvmclock_test_step(char *buf, size_t size, u64 drift_fs,
-			       unsigned int secs)
+/* All ratios for one host clock rate. */
+static void check_ratios(struct kunit *test, struct worst *worst,
+			 struct rnd_state *rnd, const struct scaling *p,
+			 u32 khz, u64 mult, u32 shift)
 {
-	u64 ps = div_u64(drift_fs * secs, 1000);
-
-	snprintf(buf, size, "%llu.%03llu ns after %u s", div_u64(ps, 1000),
-		 ps % 1000, secs);
-}
-
-/* All scaled conversions of one frequency. */
-static void kvmclock_test_scaled_khz(struct kunit *test,
-				     struct kvmclock_test_worst *worst,
-				     struct rnd_state *rnd,
-				     unsigned int frac_bits, u32 khz)
-{
-	const u64 one = BIT_ULL(frac_bits);
-	u32 mult, shift, tsc_mul, tsc_mul1;
-	s8 tsc_shift, tsc_shift1;
+	const u64 one = BIT_ULL(p->frac_bits);
 	unsigned int i;
 
-	kvmclock_test_tsc_mult_shift(khz, &mult, &shift);
-
-	/* A ratio of exactly 1.0 takes the exact path. */
-	KUNIT_ASSERT_TRUE(test, kvm_pvclock_scale(mult, shift, one, frac_bits,
-						  &tsc_shift, &tsc_mul));
-	KUNIT_ASSERT_TRUE(test, kvm_pvclock_scale(mult, shift, 1, 0,
-						  &tsc_shift1, &tsc_mul1));
-	KUNIT_EXPECT_EQ_MSG(test, tsc_mul, tsc_mul1,
-			    "%u kHz: a ratio of 1.0 is not exact", khz);
-	KUNIT_EXPECT_EQ_MSG(test, tsc_shift, tsc_shift1,
-			    "%u kHz: a ratio of 1.0 is not exact", khz);
-
-	/* 1/4 to 4 in steps of 1/64, just off 1.0, and any fraction. */
+	/* 1/4 to 4 in steps of 1/64, just off 1.0, and any fraction... */
 	for (i = 16; i <= 256; i++)
-		kvmclock_test_scaled_one(test, worst, frac_bits, khz, mult,
-					 shift, (u64)i << (frac_bits - 6));
-	kvmclock_test_scaled_one(test, worst, frac_bits, khz, mult, shift,
-				 one - 1);
-	kvmclock_test_scaled_one(test, worst, frac_bits, khz, mult, shift,
-				 one + 1);
-	for (i = 0; i < 64; i++)
-		kvmclock_test_scaled_one(test, worst, frac_bits, khz, mult,
-					 shift, one / 4 +
-					 kvmclock_test_rand(rnd, one * 15 / 4 + 1));
+		check_scaled(test, worst, p->frac_bits, khz, mult, shift,
+			     (u64)i << (p->frac_bits - 6));
+	check_scaled(test, worst, p->frac_bits, khz, mult, shift, one - 1);
+	check_scaled(test, worst, p->frac_bits, khz, mult, shift, one + 1);
+	for (i = 0; i < 32; i++)
+		check_scaled(test, worst, p->frac_bits, khz, mult, shift,
+			     one / 4 + rand_below(rnd, one * 15 / 4 + 1));
+
+	/* ...and up to the vendor's largest ratio, 128 times and more. */
+	for (i = 0; i < 32; i++)
+		check_scaled(test, worst, p->frac_bits, khz, mult, shift,
+			     one * 4 + rand_below(rnd, p->max_ratio - one * 4));
+	check_scaled(test, worst, p->frac_bits, khz, mult, shift, one * 128);
+	check_scaled(test, worst, p->frac_bits, khz, mult, shift, one * 200);
+	check_scaled(test, worst, p->frac_bits, khz, mult, shift, p->max_ratio);
+}
+
+static void report(struct kunit *test, const char *what, struct worst *worst)
+{
+	u64 ps = div_u64(worst->drift_fs * 300, 1000);
+
+	KUNIT_EXPECT_EQ_MSG(test, worst->bad, 0, "%s: %u of %u conversions are off",
+			    what, worst->bad, worst->n);
+	kunit_info(test,
+		   "%s: %u conversions, worst drift %llu.%06llu ns/s (%u kHz, ratio %#llx), %llu.%03llu ns after 300 s\n",
+		   what, worst->n, div_u64(worst->drift_fs, 1000000),
+		   worst->drift_fs % 1000000, worst->khz, worst->ratio,
+		   div_u64(ps, 1000), ps % 1000);
 }
 
 /*
- * With TSC scaling, kvmclock cannot be exact, but it must not drift from
- * the host's clock by 2^-31 (0.47 ns per second) or more for any guest TSC
- * rate from 1/4 to 4 times the host's, in either vendor's ratio format.
+ * With TSC scaling kvmclock cannot be exact, but it must not drift from the
+ * host's clock by more than 2^-32 (0.233 ns per second), whatever the ratio
+ * in either vendor's format, 200 times the host's rate included.  A ratio
+ * of exactly 1.0 takes the exact path.
  */
 static void kvmclock_test_scaled(struct kunit *test)
 {
-	const struct kvmclock_test_scaling *p = test->param_value;
-	struct kvmclock_test_worst worst = {};
-	char s1[48], s10[48], s300[48];
+	const struct scaling *p = test->param_value;
+	struct worst worst = {};
+	u32 khz, mult, shift, tsc_mul, tsc_mul1;
+	s8 tsc_shift, tsc_shift1;
 	struct rnd_state rnd;
 	unsigned int i;
-	u32 khz;
 
-	prandom_seed_state(&rnd, KVMCLOCK_TEST_SEED + p->frac_bits);
+	prandom_seed_state(&rnd, SEED + p->frac_bits);
 
-	for (khz = KVMCLOCK_TEST_MIN_KHZ; khz <= KVMCLOCK_TEST_MAX_KHZ;
-	     khz += 50000)
-		kvmclock_test_scaled_khz(test, &worst, &rnd, p->frac_bits, khz);
-	for (i = 0; i < ARRAY_SIZE(kvmclock_test_odd_khz); i++)
-		kvmclock_test_scaled_khz(test, &worst, &rnd, p->frac_bits,
-					 kvmclock_test_odd_khz[i]);
+	for (khz = MIN_KHZ; khz <= MAX_KHZ + ARRAY_SIZE(odd_khz) * 50000;
+	     khz += 50000) {
+		u32 k = khz <= MAX_KHZ ? khz :
+			odd_khz[(khz - MAX_KHZ) / 50000 - 1];
 
-	KUNIT_EXPECT_EQ_MSG(test, worst.bad, 0,
-			    "%u of %u scaled conversions are off", worst.bad,
-			    worst.n);
+		tsc_mult_shift(k, &mult, &shift);
+		KUNIT_ASSERT_TRUE(test, kvm_pvclock_scale(mult, shift,
+							  BIT_ULL(p->frac_bits),
+							  p->frac_bits,
+							  &tsc_shift, &tsc_mul));
+		KUNIT_ASSERT_TRUE(test, kvm_pvclock_scale(mult, shift, 1, 0,
+							  &tsc_shift1,
+							  &tsc_mul1));
+		KUNIT_EXPECT_TRUE_MSG(test, tsc_mul == tsc_mul1 &&
+				      tsc_shift == tsc_shift1,
+				      "%u kHz: a ratio of 1.0 is not exact", k);
 
-	kvmclock_test_step(s1, sizeof(s1), worst.drift_fs, 1);
-	kvmclock_test_step(s10, sizeof(s10), worst.drift_fs, 10);
-	kvmclock_test_step(s300, sizeof(s300), worst.drift_fs,
-			   KVMCLOCK_SYNC_PERIOD_SECS);
-	kunit_info(test,
-		   "%s: %u conversions, worst drift %llu.%06llu ns/s (%u kHz, ratio %#llx): %s, %s, %s\n",
-		   p->name, worst.n, div_u64(worst.drift_fs, 1000000),
-		   worst.drift_fs % 1000000, worst.khz, worst.ratio, s1, s10,
-		   s300);
+		check_ratios(test, &worst, &rnd, p, k, mult, shift);
+	}
+	for (i = 0; i < 8; i++) {
+		khz = MIN_KHZ + rand_below(&rnd, MAX_KHZ - MIN_KHZ + 1);
+		tsc_mult_shift(khz, &mult, &shift);
+		check_ratios(test, &worst, &rnd, p, khz, mult, shift);
+	}
+	report(test, p->name, &worst);
+}
+
+/*
+ * A host whose clocksource is Hyper-V's TSC page: kvmclock's rate is the
+ * page's scale composed with the clocksource's 10 MHz conversion, rounded,
+ * unscaled or scaled: within 2^-32 too, never a factor off.
+ */
+static void kvmclock_test_hyperv(struct kunit *test)
+{
+	const struct scaling *p = test->param_value;
+	struct worst worst = {};
+	struct rnd_state rnd;
+	u32 khz, shift;
+	u64 mult;
+
+	prandom_seed_state(&rnd, SEED + 1);
+	for (khz = MIN_KHZ; khz <= MAX_KHZ; khz += 10000) {
+		hv_rate(khz, &mult, &shift);
+		check_scaled(test, &worst, 0, khz, mult, shift, 1);
+		if (khz % 100000 == 0)
+			check_ratios(test, &worst, &rnd, p, khz, mult, shift);
+	}
+	report(test, p->name, &worst);
+}
+
+/*
+ * KVM_GET_CLOCK, the wall clock epoch and debugfs read kvmclock with
+ * kvm_pvclock_read(): for any TSC ratio it must give what the guest
+ * computes from its page, where the guest's TSC is offset and scaled
+ * (kvm_read_l1_tsc()) and tsc_timestamp is the guest's TSC at the
+ * reference, bit for bit.
+ */
+static void kvmclock_test_read(struct kunit *test)
+{
+	const struct scaling *p = test->param_value;
+	struct pvclock_vcpu_time_info ref, page;
+	u64 ratio, host_tsc, offset, got, want;
+	unsigned int i, bad = 0;
+	u32 khz, mult, shift;
+	struct rnd_state rnd;
+
+	prandom_seed_state(&rnd, SEED + 2);
+	for (i = 0; i < 10000; i++) {
+		khz = MIN_KHZ + rand_below(&rnd, MAX_KHZ - MIN_KHZ + 1);
+		tsc_mult_shift(khz, &mult, &shift);
+		ratio = i % 4 ? BIT_ULL(p->frac_bits) / 4 +
+				rand_below(&rnd, p->max_ratio / 64) :
+				BIT_ULL(p->frac_bits);
+		KUNIT_ASSERT_TRUE(test, kvm_pvclock_scale(mult, shift, ratio,
+							  p->frac_bits,
+							  &ref.tsc_shift,
+							  &ref.tsc_to_system_mul));
+		ref.tsc_timestamp = rand_below(&rnd, 1ULL << 60);
+		ref.system_time = rand_below(&rnd, 1ULL << 60);
+		host_tsc = ref.tsc_timestamp +
+			   rand_below(&rnd, (u64)khz * 1000 * 3600);
+		offset = (u64)prandom_u32_state(&rnd) << 32;
+
+		page = ref;
+		page.tsc_timestamp = offset +
+			mul_u64_u64_shr(ref.tsc_timestamp, ratio, p->frac_bits);
+		want = __pvclock_read_cycles(&page, offset +
+			mul_u64_u64_shr(host_tsc, ratio, p->frac_bits));
+		got = kvm_pvclock_read(&ref, ratio, p->frac_bits, host_tsc);
+		if (got != want && bad++ < MAX_REPORTS)
+			KUNIT_FAIL(test, "ratio %#llx: KVM reads %llu, the guest %llu",
+				   ratio, got, want);
+	}
+	KUNIT_EXPECT_EQ(test, bad, 0);
 }
 
 /* What kvm_pvclock_scale() cannot express must be refused, not guessed. */
@@ -322,33 +406,35 @@ static void kvmclock_test_rejected(struct kunit *test)
 	u32 mult, shift, tsc_mul = 0;
 	s8 tsc_shift = 0;
 
-	kvmclock_test_tsc_mult_shift(2445411, &mult, &shift);
+	tsc_mult_shift(2445411, &mult, &shift);
 
 	KUNIT_EXPECT_FALSE(test, kvm_pvclock_scale(0, shift, 1, 0, &tsc_shift,
 						   &tsc_mul));
-	KUNIT_EXPECT_FALSE(test, kvm_pvclock_scale(0, shift, 1ULL << 31, 32,
-						   &tsc_shift, &tsc_mul));
-	KUNIT_EXPECT_FALSE(test, kvm_pvclock_scale(mult, 33, 1, 0, &tsc_shift,
-						   &tsc_mul));
-	KUNIT_EXPECT_FALSE(test, kvm_pvclock_scale(mult, 64, 1ULL << 33, 32,
-						   &tsc_shift, &tsc_mul));
-	KUNIT_EXPECT_FALSE(test, kvm_pvclock_scale(mult, U32_MAX, 1, 0,
-						   &tsc_shift, &tsc_mul));
 	KUNIT_EXPECT_FALSE(test, kvm_pvclock_scale(mult, shift, 0, 0,
 						   &tsc_shift, &tsc_mul));
 	KUNIT_EXPECT_FALSE(test, kvm_pvclock_scale(mult, shift, 0, 48,
 						   &tsc_shift, &tsc_mul));
+	/* Slower than 1 ns per 2^31 cycles, faster than 2^31 ns per cycle. */
+	KUNIT_EXPECT_FALSE(test, kvm_pvclock_scale(1, 64, 1, 0, &tsc_shift,
+						   &tsc_mul));
+	KUNIT_EXPECT_FALSE(test, kvm_pvclock_scale(U32_MAX, 0, 1, 0,
+						   &tsc_shift, &tsc_mul));
+	KUNIT_EXPECT_FALSE(test, kvm_pvclock_scale(mult, 200, 1, 0,
+						   &tsc_shift, &tsc_mul));
 
-	/* The limits themselves are fine. */
+	/* Just inside: tsc_shift stays within [-31, 31]. */
 	KUNIT_EXPECT_TRUE(test, kvm_pvclock_scale(1, 32, 1, 0, &tsc_shift,
 						  &tsc_mul));
-	KUNIT_EXPECT_TRUE(test, kvm_pvclock_scale(U32_MAX, 0, 1, 0, &tsc_shift,
-						  &tsc_mul));
+	KUNIT_EXPECT_TRUE(test, kvm_pvclock_scale(U32_MAX, 1, 1, 0,
+						  &tsc_shift, &tsc_mul));
+	KUNIT_EXPECT_LE(test, tsc_shift, 31);
 }
 
 static struct kunit_case kvmclock_test_cases[] = {
 	KUNIT_CASE(kvmclock_test_unscaled),
-	KUNIT_CASE_PARAM(kvmclock_test_scaled, kvmclock_test_scaling_gen_params),
+	KUNIT_CASE_PARAM(kvmclock_test_scaled, scaling_gen_params),
+	KUNIT_CASE_PARAM(kvmclock_test_hyperv, scaling_gen_params),
+	KUNIT_CASE_PARAM(kvmclock_test_read, scaling_gen_params),
 	KUNIT_CASE(kvmclock_test_rejected),
 	{}
 };
@@ -359,3 +445,6 @@ static struct kunit_suite kvmclock_test_suite = {
 };
 
 kunit_test_suite(kvmclock_test_suite);
+
+MODULE_DESCRIPTION("KUnit tests for kvmclock's rate and KVM's reads of it");
+MODULE_LICENSE("GPL");
