@@ -16,6 +16,7 @@ mkdir -p "$obj" "$obj32"
 cp "$BUILD/obj-modules/.config" "$obj/.config"
 kmake() { make -C "$tree" O="$obj" CC="ccache gcc" -j"$JOBS" "$@"; }
 kmake32() { make -C "$tree" O="$obj32" ARCH=i386 CC="ccache gcc" -j"$JOBS" "$@"; }
+head=$(git -C "$tree" rev-parse HEAD)
 
 # The i386 configuration: tinyconfig and scripts/config/i386.config, made
 # once on the pristine tree (the series adds no option the fragment needs).
@@ -30,7 +31,6 @@ if ! cmp -s "$frag" "$obj32/.fragment"; then
 	cp "$frag" "$obj32/.fragment"
 fi
 
-head=$(git -C "$tree" rev-parse HEAD)
 i=0
 for c in $(git -C "$tree" rev-list --reverse "$base..$head"); do
 	i=$((i + 1))
