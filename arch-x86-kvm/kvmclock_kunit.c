@@ -616,6 +616,9 @@ static void kvmclock_test_rejected(struct kunit *test)
 						   &tsc_shift, &tsc_mul));
 	KUNIT_EXPECT_FALSE(test, kvm_pvclock_scale(mult, 200, 1, 0,
 						   &tsc_shift, &tsc_mul));
+	/* A mult of 64 bits does not normalise to 63. */
+	KUNIT_EXPECT_FALSE(test, kvm_pvclock_scale(BIT_ULL(63), 95, 1, 0,
+						   &tsc_shift, &tsc_mul));
 
 	/* Just inside: tsc_shift stays within [-31, 31]. */
 	KUNIT_EXPECT_TRUE(test, kvm_pvclock_scale(1, 32, 1, 0, &tsc_shift,

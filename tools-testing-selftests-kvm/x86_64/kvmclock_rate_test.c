@@ -16,8 +16,8 @@
  *    take unaccelerated (a vCPU that waits to be scheduled, or a nested
  *    host that delivers interrupts slowly, is late, never early); and the
  *    guest's kvmclock saw T or more pass;
- * 3. new master clock references (vCPUs added) move kvmclock by at most
- *    1 ns;
+ * 3. new master clock references (vCPUs added with TSC offsets of their
+ *    own, each a new TSC generation) move kvmclock by at most 1 ns;
  * 4. KVM_SET_CLOCK sets the accelerated clock, and with KVM_CLOCK_REALTIME
  *    counts the realtime that passed N times;
  * 5. KVM_SET_CLOCK_GUEST takes another VM's kvmclock at the same rate, and
@@ -136,9 +136,16 @@ static void guest_code(vm_paddr_t gpa, struct pvclock_vcpu_time_info *pvti)
 			result.clock1 = kvmclock_read(pvti);
 			break;
 		case CMD_PERIODIC:
+			/*
+			 * Stop the expired one-shot timer first: with its
+			 * count still set, KVM restarts it (and it fires at
+			 * once) when the divider changes in periodic mode.
+			 */
+			x2apic_write_reg(APIC_TMICT, 0);
 			x2apic_write_reg(APIC_LVTT, APIC_LVT_TIMER_PERIODIC |
 				       TIMER_VECTOR);
 			x2apic_write_reg(APIC_TDCR, 0xb);
+			WRITE_ONCE(irqs, 0);
 			result.clock0 = kvmclock_read(pvti);
 			x2apic_write_reg(APIC_TMICT, job.ns);
 			wait_irqs(job.n);
@@ -184,12 +191,16 @@ static void run_cmd(struct vm_ctx *c, int idx, u64 cmd, u64 ns, u64 n)
 	sync_global_from_guest(c->vm, result);
 }
 
-static void add_vcpu(struct vm_ctx *c)
+/* Add a vCPU; a non-zero @tsc_offset replaces the one KVM gave it. */
+static void add_vcpu(struct vm_ctx *c, u64 tsc_offset)
 {
 	struct kvm_vcpu *vcpu;
 
 	vcpu = vm_vcpu_add(c->vm, c->nr_vcpus, guest_code);
 	vcpu_set_cpuid_feature(vcpu, X86_FEATURE_TSC_DEADLINE_TIMER);
+	if (tsc_offset)
+		vcpu_device_attr_set(vcpu, KVM_VCPU_TSC_CTRL,
+				     KVM_VCPU_TSC_OFFSET, &tsc_offset);
 	c->vcpus[c->nr_vcpus++] = vcpu;
 	/* Each vCPU's page: its own slot in the page, as kvmclock.h says. */
 	vcpu_args_set(vcpu, 2, c->gpa + vcpu->id * sizeof(*c->pvti),
@@ -210,7 +221,7 @@ static void create_vm(struct vm_ctx *c, u32 rate)
 	c->gva = kvmclock_alloc(c->vm, &c->gpa);
 	c->pvti = addr_gva2hva(c->vm, c->gva);
 	c->wall = (void *)c->pvti + WALL_OFFSET;
-	add_vcpu(c);
+	add_vcpu(c, 0);
 }
 
 static u64 get_offset(struct kvm_vcpu *vcpu)
@@ -351,7 +362,12 @@ static void test_timers(struct vm_ctx *c)
 		    period * PERIODS, period, PERIODS);
 }
 
-/* 3. New references: each vCPU added makes one. */
+/*
+ * 3. New references: a vCPU added at the VM's TSC offset matches the others
+ * and needs none, so each one gets an offset of its own (10^6 cycles apart),
+ * a new TSC generation at the same rate: the VM keeps the master clock and
+ * takes a new reference.
+ */
 static void test_references(struct vm_ctx *c)
 {
 	struct kvmclock_snap before, after;
@@ -361,7 +377,7 @@ static void test_references(struct vm_ctx *c)
 	while (c->nr_vcpus < MAX_VCPUS) {
 		run_cmd(c, 0, CMD_NOP, 0, 0);
 		kvmclock_snapshot(c->pvti, &before);
-		add_vcpu(c);
+		add_vcpu(c, ofs + c->nr_vcpus * 1000000ULL);
 		run_cmd(c, 0, CMD_NOP, 0, 0);
 		kvmclock_snapshot(c->pvti, &after);
 		TEST_ASSERT(after.pvti.version != before.pvti.version,
