@@ -10,12 +10,12 @@
  *    across the read) never shows data changed under the same version, a
  *    version going back or a page's clock going back; each vCPU saw each page
  *    updated and had reads of the other vCPU's page rejected (odd or changed
- *    version: KVM writes a page from its own vCPU's thread), or the protocol
- *    was not exercised;
+ *    version: KVM writes a page from its own vCPU's thread); if no read was
+ *    rejected, the protocol was not exercised: a skip;
  * 2. monotonic across vCPUs: each vCPU publishes its clock, and a reading is
- *    never below one that another vCPU published before it; at least
- *    MIN_CLOSE readings came within CLOSE_NS of another vCPU's, or the vCPUs
- *    did not run at the same time.
+ *    never below one that another vCPU published before it; if fewer than
+ *    MIN_CLOSE readings came within CLOSE_NS of another vCPU's, the vCPUs
+ *    did not run at the same time: a skip.
  *
  * Then vCPU 0, the boot vCPU, whose page a Linux guest's vDSO reads on every
  * CPU, halts in its own thread and vCPU 1 runs on the host's command.  The
@@ -422,6 +422,7 @@ static void test_spin(void)
 	pthread_t threads[NR_VCPUS];
 	struct kvm_clock_data data;
 	u64 start, ms, nr_updates = 0;
+	bool rejected = true, close = true;
 	int i, p;
 
 	for (i = 0; i < NR_VCPUS; i++)
@@ -449,22 +450,32 @@ static void test_spin(void)
 	for (i = 0; i < NR_VCPUS; i++)
 		print_spin_stats(&s[i], i);
 
+	/*
+	 * Catching a page while KVM writes it, and readings close in time on
+	 * two vCPUs, need the vCPUs to run at the same time, which a loaded or
+	 * nested host may not give them: that is a skip, not a pass.
+	 */
 	for (i = 0; i < NR_VCPUS; i++) {
 		for (p = 0; p < NR_VCPUS; p++) {
 			TEST_ASSERT(s[i].updates[p],
 				    "vCPU %d saw no update of page %d in %lu ms", i, p, ms);
-			TEST_ASSERT(p == i || s[i].odd[p] + s[i].changed[p],
-				    "vCPU %d had no read of vCPU %d's page rejected in %lu ms: the version protocol was not exercised",
-				    i, p, ms);
+			if (p != i && !(s[i].odd[p] + s[i].changed[p]))
+				rejected = false;
 		}
+		if (s[i].close < MIN_CLOSE)
+			close = false;
 	}
-	ksft_test_result_pass("pvclock version protocol under %lu updates\n", nr_updates);
-
-	for (i = 0; i < NR_VCPUS; i++)
-		TEST_ASSERT(s[i].close >= MIN_CLOSE,
-			    "vCPU %d: %lu readings within %d ns of the other vCPU's in %lu ms, %d needed: the vCPUs hardly ran at the same time",
-			    i, s[i].close, CLOSE_NS, ms, MIN_CLOSE);
-	ksft_test_result_pass("kvmclock monotonic across vCPUs\n");
+	if (rejected)
+		ksft_test_result_pass("pvclock version protocol under %lu updates\n",
+				      nr_updates);
+	else
+		ksft_test_result_skip("version protocol: no read of a page in writing in %lu ms\n",
+				      ms);
+	if (close)
+		ksft_test_result_pass("kvmclock monotonic across vCPUs\n");
+	else
+		ksft_test_result_skip("monotonic across vCPUs: < %d reads %d ns apart in %lu ms\n",
+				      MIN_CLOSE, CLOSE_NS, ms);
 }
 
 /* Test 6's readings with nothing else going on. */
