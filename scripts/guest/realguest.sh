@@ -60,10 +60,17 @@ exited() {
 }
 
 # clockcheck can fail: in L1, a fake 1 us skew on one CPU must be caught.
-clockcheck -a -t 0.5 -b 1000 >$d/self.log
-[ $? = 1 ] || fail "clockcheck missed an injected 1000 ns backwards step" $d/self.log
+# That takes L1's two CPUs reading at the same time, which a loaded host
+# often does not give (it then runs L1's vCPU threads one after the other:
+# 3 to 8 of 10 tries of 0.5 s missed on the shared 2-core machine): up to
+# 10 tries of 1 s.
+try=1
+until clockcheck -a -t 1 -b 1000 >$d/self.log; [ $? = 1 ]; do
+	[ $try -lt 10 ] || fail "clockcheck missed an injected 1000 ns backwards step ($try tries)" $d/self.log
+	try=$((try + 1))
+done
 say "self-check: clockcheck caught an injected 1000 ns step:" \
-	"$(grep -m1 'MONOTONIC: backwards' $d/self.log | sed 's/.*: backwards/backwards/')"
+	"$(grep -m1 'MONOTONIC: backwards' $d/self.log | sed 's/.*: backwards/backwards/')$([ $try = 1 ] || echo " (try $try)")"
 
 if [ -n "$period" ]; then
 	[ -w $param ] || fail "this kernel has no writable $param"
