@@ -10,7 +10,7 @@ export REPEAT EXTRA_TESTS KVM_PARAMS KSRC VERBOSE JOBS TEST_TIMEOUT VM_TIMEOUT
 # One clock for the per-stage times that every script logs.
 export HARNESS_T0 := $(shell date +%s)
 
-.PHONY: all deps tree kernel run check bench stress peer realguest hvhost export \
+.PHONY: all deps tree kernel run check bench stress peer realguest qemu hvhost export \
 	reset-tree clean help
 
 all: deps tree
@@ -59,6 +59,11 @@ peer: tree
 ##             the series and on the comparison kernel, side by side
 realguest: tree
 	@$(S)/realguest/side-by-side.sh
+
+## qemu        build/qemu-kvmclock: Debian's QEMU 7.2 (x86_64 only) with
+##             scripts/realguest/qemu-kvmclock.patch, for realguest.sh -Q patched
+qemu: deps
+	@$(S)/realguest/qemu.sh
 
 ## hvhost      the 'hvhost' runs: selftests in a KVM host (L2 under QEMU in
 ##             L1) whose clocksource is Hyper-V's TSC page
