@@ -33,7 +33,8 @@
  *       at one TSC value), and whether the vDSO still reads pvclock at the
  *       end: its clock mode, the stable bit of the pvclock entry it reads
  *       (CPU 0's), and its clock_gettime() timed against the syscall's
- *       (200 x 1000 calls each)
+ *       (200 x 1000 calls each); and CPU 0's kvmclock rate (its pvclock
+ *       tsc_to_system_mul and tsc_shift)
  * Exit status 0 when nothing went backwards, 1 otherwise, 2 on usage or
  * setup errors.
  */
@@ -490,6 +491,18 @@ int main(int argc, char **argv)
 		for (i = 0; i < ncpus && pvclock_page; i++)
 			printf("clockcheck: CPU %d: the TSC ran %" PRId64 " ns ahead of kvmclock over"
 			       " the run\n", i, th[i].tsc_ahead_ns);
+		/*
+		 * kvmclock's rate (CPU 0's entry): the host converts a move of
+		 * the guest's TSC offset to ns with it.
+		 */
+		if (pvclock_page) {
+			struct pvti p = snapshot((const volatile struct pvti *)pvclock_page);
+
+			printf("clockcheck: kvmclock rate: tsc_to_system_mul %" PRIu32 " tsc_shift %d"
+			       " (a %.3f kHz TSC)\n", p.tsc_to_system_mul, p.tsc_shift,
+			       1e6 / (p.tsc_to_system_mul * (p.tsc_shift < 0 ? 1.0 / (1ULL << -p.tsc_shift) :
+						       (double)(1ULL << p.tsc_shift)) / 4294967296.0));
+		}
 		vdso_report(vvar);
 	}
 	if (min_step < -max_step || max_step_seen > max_step) {

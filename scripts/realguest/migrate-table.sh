@@ -25,9 +25,16 @@ echo "#   step      the guest's clock at the restore, new pvclock parameters aga
 echo "#             ones at one TSC value (each vCPU)"
 echo "#   MONO/REAL how far the guest's CLOCK_MONOTONIC/CLOCK_REALTIME advanced across the stop"
 echo "#             (the gap between a guest CPU's readings around it); REAL-pause: what the"
-echo "#             guest's CLOCK_REALTIME gained (+) or lost (-) against the host's"
+echo "#             guest's CLOCK_REALTIME gained (+) or lost (-) against the host's, the gap's"
+echo "#             time the guest ran but did not read included"
+echo "#   clock-host where the guest's kvmclock is after the restore against where it would be"
+echo "#             had the VM not stopped, at one host instant (in L1: vCPU 0's TSC offset, guest"
+echo "#             TSC minus L1's, destination against source, at kvmclock's rate, plus vCPU 0's"
+echo "#             step): 0 when the pause is counted exactly, minus the pause when it is not"
 echo "#   TSC-kvm   how far the guest's TSC ran ahead of kvmclock over the run (each vCPU)"
-echo "#   watchdog  the guest's clocksource watchdog (dmesg)"
+echo "#   watchdog  the guest's clocksource watchdog (dmesg): what it marked unstable, and a check it"
+echo "#             skipped for an interval over 1 s with what the watched clocksource (tsc) ran"
+echo "#             against the watchdog (kvm-clock) over it (cs-wd)"
 echo "#   vDSO      whether the guest's vDSO still reads pvclock at the end (clock mode and"
 echo "#             stable bit), and clock_gettime() through the vDSO / the syscall (ns/call, the"
 echo "#             fastest of 200 blocks of 1000 calls each), whether that timing agrees"
@@ -43,9 +50,9 @@ for r in $runs; do
 			return j ? substr(s, 1, j - 1) : s
 		}
 		BEGIN {
-			printf "#   %-7s %-6s %-4s %-8s %-21s %-10s %-10s %-10s %-21s %-40s %s\n", "QEMU",
-				"period", "", "pause", "step", "MONO", "REAL", "REAL-pause", "TSC-kvm",
-				"watchdog", "vDSO"
+			printf "#   %-7s %-6s %-4s %-8s %-26s %-12s %-12s %-10s %-15s %-24s %-58s %s\n", "QEMU",
+				"period", "", "pause", "step", "MONO", "REAL", "REAL-pause", "clock-host",
+				"TSC-kvm", "watchdog", "vDSO"
 		}
 		/^# realguest: period / { line = $0 }
 		/^# realguest: FAIL: / { why = $0; sub(/^# realguest: FAIL: /, "", why) }
@@ -61,11 +68,12 @@ for r in $runs; do
 					between(v, "timing ", ")") ")"
 				pause = between(line, "host pause ", " s")
 				real = between(line, " and CLOCK_REALTIME +", " s")
-				printf "#   %-7s %-6s %-4s %-8s %-21s %-10s %-10s %-10s %-21s %-40s %s%s\n", qemu,
+				printf "#   %-7s %-6s %-4s %-8s %-26s %-12s %-12s %-10s %-15s %-24s %-58s %s%s\n", qemu,
 					between(line, "period ", ":"), res, pause " s",
 					between(line, "step at restore ", " ns") " ns",
 					"+" between(line, "across the stop CLOCK_MONOTONIC +", " s") " s",
 					"+" real " s", sprintf("%+.3f s", real - pause),
+					between(line, "kvmclock against the host clock across it ", " ns") " ns",
 					between(line, "kvmclock over the run ", " ns") " ns",
 					between(line, "watchdog: ", ", vDSO: "), vdso,
 					res == "FAIL" && why ? " -- " why : ""
