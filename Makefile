@@ -10,8 +10,8 @@ export REPEAT EXTRA_TESTS KVM_PARAMS KSRC VERBOSE JOBS TEST_TIMEOUT VM_TIMEOUT
 # One clock for the per-stage times that every script logs.
 export HARNESS_T0 := $(shell date +%s)
 
-.PHONY: all deps tree kernel run check bench stress peer realguest hvhost export \
-	reset-tree clean help
+.PHONY: all deps tree kernel run check bench stress peer realguest realguest-migrate \
+	qemu hvhost export reset-tree clean help
 
 all: deps tree
 	@$(S)/run.sh $(RUN)
@@ -59,6 +59,16 @@ peer: tree
 ##             the series and on the comparison kernel, side by side
 realguest: tree
 	@$(S)/realguest/side-by-side.sh
+
+## qemu        build/qemu-kvmclock: Debian's QEMU 7.2 (x86_64 only) with
+##             scripts/realguest/qemu-kvmclock.patch, for realguest.sh -Q patched
+qemu: deps
+	@$(S)/realguest/qemu.sh
+
+## realguest-migrate  the 'realguest-migrate' runs: the real guest migrated
+##             with Debian's QEMU and with the patched one, one table
+realguest-migrate: tree qemu
+	@$(S)/realguest/migrate-table.sh
 
 ## hvhost      the 'hvhost' runs: selftests in a KVM host (L2 under QEMU in
 ##             L1) whose clocksource is Hyper-V's TSC page

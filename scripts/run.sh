@@ -10,6 +10,11 @@ extra_names=""
 for src in ${EXTRA_TESTS:-}; do extra_names="$extra_names $(basename "${src%.c}")"; done
 
 variants=$(for r in "$@"; do bash "$REPO/scripts/runs.sh" field "$r" 2; done | sort -u)
+# Tests that run the patched QEMU (realguest.sh -Q patched) need make qemu's.
+tests=$(for r in "$@"; do bash "$REPO/scripts/runs.sh" field "$r" 5; done)
+if [[ $tests == *"-Q patched"* ]] && ! bash "$REPO/scripts/realguest/qemu.sh" --check; then
+	die "$* runs the patched QEMU (realguest.sh -Q patched), which is not built or is older than scripts/realguest/qemu-kvmclock.patch: run 'make qemu' first"
+fi
 # shellcheck disable=SC2046
 bash "$REPO/scripts/selftests.sh" $(bash "$REPO/scripts/runs.sh" tests "$@")
 # shellcheck disable=SC2046

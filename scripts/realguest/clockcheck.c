@@ -18,7 +18,7 @@
  * struct vdso_data at offset 128 of the first page, the pvclock page next,
  * one 64-byte pvclock_vsyscall_time_info per CPU.
  *
- * Usage: clockcheck [-t SECONDS] [-m MAX_NS] [-b NS] [-a]
+ * Usage: clockcheck [-t SECONDS] [-m MAX_NS] [-b NS] [-a] [-M]
  *   -t  how long to read (guest CLOCK_MONOTONIC), default 10
  *   -m  largest pvclock step allowed either way, default 1: a kvm-clock
  *       update that is not meant to move the clock moves it by at most the
@@ -26,6 +26,15 @@
  *   -b  inject a fault: the last CPU's readings are NS lower (the checker
  *       must then fail; proves it can)
  *   -a  any clocksource and vDSO mode (for a run outside a kvm-clock guest)
+ *   -M  the VM is stopped and continued (a migration) meanwhile: also read
+ *       CLOCK_REALTIME, report how far both clocks advanced across the stop
+ *       (the gap between the readings around it), how far the TSC ran ahead
+ *       of kvmclock over the run (first pvclock parameters against the last,
+ *       at one TSC value), and whether the vDSO still reads pvclock at the
+ *       end: its clock mode, the stable bit of the pvclock entry it reads
+ *       (CPU 0's), and its clock_gettime() timed against the syscall's
+ *       (200 x 1000 calls each); and CPU 0's kvmclock rate (its pvclock
+ *       tsc_to_system_mul and tsc_shift)
  * Exit status 0 when nothing went backwards, 1 otherwise, 2 on usage or
  * setup errors.
  */
@@ -42,6 +51,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -51,7 +61,10 @@
 #define PVTI_STRIDE 64
 #define MAX_CPUS 64
 #define MAX_CHANGES 4096
+#define PVCLOCK_TSC_STABLE_BIT (1 << 0)
 #define PVCLOCK_GUEST_STOPPED (1 << 1)
+#define TIMED_BLOCKS 200
+#define TIMED_CALLS 1000	/* per block */
 
 struct pvti {			/* struct pvclock_vcpu_time_info */
 	uint32_t version;
@@ -76,6 +89,7 @@ typedef int (*gettime_fn)(clockid_t, struct timespec *);
 static gettime_fn vdso_gettime;
 static const volatile uint8_t *pvclock_page;
 static int64_t run_ns = 10LL * 1000000000, max_step = 1, inject_ns;
+static bool migration;
 static int ncpus;
 static pthread_barrier_t start;
 
@@ -94,6 +108,9 @@ struct thread {
 	int cpu;
 	uint64_t reads;
 	int64_t gap_ns, gap_at;	/* largest gap between two readings */
+	/* With -M: the gaps around the VM stop; TSC minus kvmclock at the end. */
+	int64_t stop_gap[2];
+	int64_t tsc_ahead_ns;
 };
 
 static void die(const char *what)
@@ -237,8 +254,10 @@ static void *reader(void *arg)
 {
 	struct thread *th = arg;
 	const volatile struct pvti *mine = NULL;
-	struct pvti last = { 0 }, cur;
-	int64_t end, prev = 0, mono = 0, t, floor, skew;
+	struct pvti first = { 0 }, last = { 0 }, cur;
+	int64_t end, prev = 0, prev_real = 0, mono = 0, t, floor, skew, gap[2] = { 0, 0 };
+	int stop_iterations = 0;
+	bool stopped;
 	cpu_set_t set;
 	uint64_t tsc;
 	int c, i;
@@ -249,7 +268,7 @@ static void *reader(void *arg)
 		die("sched_setaffinity");
 	if (pvclock_page) {
 		mine = (const volatile struct pvti *)(pvclock_page + th->cpu * PVTI_STRIDE);
-		last = snapshot(mine);
+		last = first = snapshot(mine);
 	}
 	skew = th->cpu == ncpus - 1 ? inject_ns : 0;
 	pthread_barrier_wait(&start);
@@ -266,49 +285,116 @@ static void *reader(void *arg)
 			check(c, floor, t);
 			if (c == 0) {
 				mono = t;
-				if (prev && t - prev > th->gap_ns) {
-					th->gap_ns = t - prev;
+				gap[0] = prev ? t - prev : 0;
+				if (gap[0] > th->gap_ns) {
+					th->gap_ns = gap[0];
 					th->gap_at = t;
 				}
 				prev = t;
 			}
 		}
 		th->reads++;
+		if (migration) {
+			t = now(CLOCK_REALTIME);
+			gap[1] = prev_real ? t - prev_real : 0;
+			prev_real = t;
+		}
+		stopped = false;
 		if (mine) {
 			cur = snapshot(mine);
 			if (!same_params(&cur, &last)) {
 				tsc = rdtsc_ordered();
+				stopped = (cur.flags & ~last.flags) & PVCLOCK_GUEST_STOPPED;
 				i = atomic_fetch_add(&nchanges, 1);
 				if (i < MAX_CHANGES)
 					changes[i] = (struct change){ th->cpu, mono,
-						pvclock_ns(&cur, tsc) - pvclock_ns(&last, tsc),
-						(cur.flags & ~last.flags) & PVCLOCK_GUEST_STOPPED };
+						pvclock_ns(&cur, tsc) - pvclock_ns(&last, tsc), stopped };
 				last = cur;
 			}
 		}
+		/*
+		 * The update after a VM stop is in place before the guest runs
+		 * again: the stop lies in the gaps of the iteration that saw it
+		 * or of the next one.
+		 */
+		if (stopped)
+			stop_iterations = 2;
+		for (c = 0; stop_iterations && c < 2; c++)
+			if (gap[c] > th->stop_gap[c])
+				th->stop_gap[c] = gap[c];
+		if (stop_iterations)
+			stop_iterations--;
 		if (mono >= end)
-			return NULL;
+			break;
 	}
+	/* How far the TSC ran ahead of kvmclock: old parameters against new. */
+	if (mine) {
+		tsc = rdtsc_ordered();
+		cur = snapshot(mine);
+		th->tsc_ahead_ns = pvclock_ns(&first, tsc) - pvclock_ns(&cur, tsc);
+	}
+	return NULL;
+}
+
+/*
+ * With -M, at the end: does the vDSO still read pvclock?  Exactly: its clock
+ * mode is pvclock and the entry it reads (CPU 0's) has the stable bit, else
+ * vread_pvclock() makes it fall back to the syscall.  Timed too: the vDSO's
+ * clock_gettime() against the syscall's, in alternating blocks of calls,
+ * each the fastest block (what a loaded host slows down least).
+ */
+static void vdso_report(const volatile uint8_t *vvar)
+{
+	int mode = vvar ? *(const volatile int32_t *)(vvar + VDSO_DATA_OFFSET + 4) : -1;
+	bool stable = pvclock_page &&
+		(snapshot((const volatile struct pvti *)pvclock_page).flags & PVCLOCK_TSC_STABLE_BIT);
+	bool pvclock = mode == VDSO_CLOCKMODE_PVCLOCK && stable;
+	/* Mode 0 is VDSO_CLOCKMODE_NONE: always the syscall. */
+	bool fast = mode == VDSO_CLOCKMODE_PVCLOCK ? stable : mode > 0;
+	int64_t best[2] = { INT64_MAX, INT64_MAX }, t;
+	struct timespec ts;
+	int b, m, i;
+
+	for (b = 0; b < TIMED_BLOCKS; b++)
+		for (m = 0; m < 2; m++) {
+			t = now(CLOCK_MONOTONIC);
+			for (i = 0; i < TIMED_CALLS; i++)
+				if (m == 0)
+					vdso_gettime(CLOCK_MONOTONIC, &ts);
+				else
+					syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &ts);
+			t = now(CLOCK_MONOTONIC) - t;
+			if (t < best[m])
+				best[m] = t;
+		}
+	printf("clockcheck: vDSO at the end: clock mode %d, stable bit %s: %s; clock_gettime()"
+	       " %.0f ns/call through the vDSO, %.0f ns/call through the syscall (fastest of %d"
+	       " blocks of %d calls each; timing %s)\n",
+	       mode, stable ? "set" : "clear", pvclock ? "reads pvclock" :
+	       mode == VDSO_CLOCKMODE_PVCLOCK ? "falls back to the syscall" : "does not read pvclock",
+	       (double)best[0] / TIMED_CALLS, (double)best[1] / TIMED_CALLS, TIMED_BLOCKS,
+	       TIMED_CALLS, (best[0] < best[1] / 2) == fast ? "agrees" : "disagrees");
 }
 
 int main(int argc, char **argv)
 {
 	struct thread th[MAX_CPUS];
 	char cs_before[64], cs_after[64];
-	int64_t t0, min_step = 0, max_step_seen = 0, gap = 0, gap_at = 0;
+	int64_t t0, min_step = 0, max_step_seen = 0, gap = 0, gap_at = 0, stop_gap[2] = { 0, 0 };
 	uint64_t reads = 0;
 	const volatile uint8_t *vvar;
 	bool any = false, fail = false;
 	int opt, i, n, stops = 0, mode = -1;
 
-	while ((opt = getopt(argc, argv, "t:m:b:a")) != -1) {
+	while ((opt = getopt(argc, argv, "t:m:b:aM")) != -1) {
 		switch (opt) {
 		case 't': run_ns = (int64_t)(atof(optarg) * 1e9); break;
 		case 'm': max_step = atoll(optarg); break;
 		case 'b': inject_ns = atoll(optarg); break;
 		case 'a': any = true; break;
+		case 'M': migration = true; break;
 		default:
-			fprintf(stderr, "usage: %s [-t SECONDS] [-m MAX_NS] [-b NS] [-a]\n", argv[0]);
+			fprintf(stderr, "usage: %s [-t SECONDS] [-m MAX_NS] [-b NS] [-a] [-M]\n", argv[0]);
 			return 2;
 		}
 	}
@@ -356,6 +442,9 @@ int main(int argc, char **argv)
 			gap = th[i].gap_ns;
 			gap_at = th[i].gap_at;
 		}
+		for (n = 0; n < 2; n++)
+			if (th[i].stop_gap[n] > stop_gap[n])
+				stop_gap[n] = th[i].stop_gap[n];
 	}
 	read_line("/sys/devices/system/clocksource/clocksource0/current_clocksource",
 		  cs_after, sizeof(cs_after));
@@ -371,8 +460,9 @@ int main(int argc, char **argv)
 		if (changes[i].stopped) {
 			stops++;
 			printf("clockcheck: pvclock update %d: vCPU %d at %.3f s, after a VM stop:"
-			       " the TSC ran %.3f ms ahead of kvmclock\n", i + 1, changes[i].cpu,
-			       (changes[i].at_ns - t0) / 1e9, -changes[i].step_ns / 1e6);
+			       " the TSC ran %.3f ms ahead of kvmclock (step %" PRId64 " ns)\n",
+			       i + 1, changes[i].cpu, (changes[i].at_ns - t0) / 1e9,
+			       -changes[i].step_ns / 1e6, changes[i].step_ns);
 			continue;
 		}
 		if (changes[i].step_ns < min_step)
@@ -394,6 +484,27 @@ int main(int argc, char **argv)
 	printf("clockcheck: largest gap between two readings %.3f s, at %.3f s\n",
 	       gap / 1e9, (gap_at - t0) / 1e9);
 	printf("clockcheck: clocksource at the end %s\n", cs_after);
+	if (migration) {
+		printf("clockcheck: across the VM stop: CLOCK_MONOTONIC advanced %.6f s,"
+		       " CLOCK_REALTIME %.6f s (gap between the readings around it)\n",
+		       stop_gap[0] / 1e9, stop_gap[1] / 1e9);
+		for (i = 0; i < ncpus && pvclock_page; i++)
+			printf("clockcheck: CPU %d: the TSC ran %" PRId64 " ns ahead of kvmclock over"
+			       " the run\n", i, th[i].tsc_ahead_ns);
+		/*
+		 * kvmclock's rate (CPU 0's entry): the host converts a move of
+		 * the guest's TSC offset to ns with it.
+		 */
+		if (pvclock_page) {
+			struct pvti p = snapshot((const volatile struct pvti *)pvclock_page);
+
+			printf("clockcheck: kvmclock rate: tsc_to_system_mul %" PRIu32 " tsc_shift %d"
+			       " (a %.3f kHz TSC)\n", p.tsc_to_system_mul, p.tsc_shift,
+			       1e6 / (p.tsc_to_system_mul * (p.tsc_shift < 0 ? 1.0 / (1ULL << -p.tsc_shift) :
+						       (double)(1ULL << p.tsc_shift)) / 4294967296.0));
+		}
+		vdso_report(vvar);
+	}
 	if (min_step < -max_step || max_step_seen > max_step) {
 		printf("clockcheck: FAIL: a pvclock update moved the clock by %" PRId64 " ns\n",
 		       -min_step > max_step_seen ? min_step : max_step_seen);
