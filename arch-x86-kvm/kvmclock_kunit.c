@@ -400,6 +400,201 @@ static void kvmclock_test_read(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, bad, 0);
 }
 
+/* Two rates, mul * 2^(shift - 32), as integers at the smaller shift. */
+static void rates_at(u32 mul1, s8 shift1, u32 mul2, s8 shift2, u64 *a, u64 *b)
+{
+	int lo = min(shift1, shift2);
+
+	*a = (u64)mul1 << (shift1 - lo);
+	*b = (u64)mul2 << (shift2 - lo);
+}
+
+/*
+ * Migration to a host of another TSC frequency, whose VMM restores the
+ * source's KVM_GET_TSC_KHZ with KVM_SET_TSC_KHZ and TSC scaling: the
+ * destination's kvmclock, as a function of the guest TSC, runs at the
+ * source's rate up to the two hosts' clocksource roundings (mult has some
+ * 24 bits for a TSC) and 2^-31 for the ratio and kvmclock's own rounding.
+ * KVM_SET_CLOCK_GUEST must then accept the source's parameters.
+ */
+static void kvmclock_test_migration(struct kunit *test)
+{
+	const struct scaling *p = test->param_value;
+	u64 ratio, a, b, diff, bound, worst_ppt = 0;
+	u32 khz_s, khz_d, mult_s, shift_s, mult_d, shift_d, mul_s, mul_d;
+	unsigned int i, n = 0;
+	struct rnd_state rnd;
+	s8 sh_s, sh_d;
+
+	prandom_seed_state(&rnd, SEED + p->frac_bits + 1);
+
+	for (i = 0; i < 4000; i++) {
+		khz_s = i < ARRAY_SIZE(odd_khz) ? odd_khz[i] :
+			MIN_KHZ + rand_below(&rnd, MAX_KHZ - MIN_KHZ + 1);
+		khz_d = MIN_KHZ + rand_below(&rnd, MAX_KHZ - MIN_KHZ + 1);
+
+		tsc_mult_shift(khz_s, &mult_s, &shift_s);
+		KUNIT_ASSERT_TRUE(test, kvm_pvclock_scale(mult_s, shift_s,
+							  BIT_ULL(p->frac_bits),
+							  p->frac_bits, &sh_s,
+							  &mul_s));
+
+		/* set_tsc_khz()'s ratio for the source's rate. */
+		ratio = mul_u64_u32_div(BIT_ULL(p->frac_bits), khz_s, khz_d);
+		if (ratio > p->max_ratio)
+			continue;
+		tsc_mult_shift(khz_d, &mult_d, &shift_d);
+		KUNIT_ASSERT_TRUE(test, kvm_pvclock_scale(mult_d, shift_d, ratio,
+							  p->frac_bits, &sh_d,
+							  &mul_d));
+
+		rates_at(mul_s, sh_s, mul_d, sh_d, &a, &b);
+		diff = abs_diff(a, b);
+		bound = div64_u64(b, 2ULL * mult_s) + div64_u64(b, 2ULL * mult_d) +
+			(b >> 31) + 1;
+		n++;
+		if (diff > bound)
+			KUNIT_FAIL(test,
+				   "%u kHz to %u kHz: rates %llu ppt apart, expected at most %llu",
+				   khz_s, khz_d,
+				   mul_u64_u64_div_u64(diff, 1000000000000ULL, b),
+				   mul_u64_u64_div_u64(bound, 1000000000000ULL, b));
+		if (!kvm_clock_rates_close(mul_s, sh_s, mul_d, sh_d))
+			KUNIT_FAIL(test, "%u kHz to %u kHz: KVM_SET_CLOCK_GUEST would refuse it",
+				   khz_s, khz_d);
+		worst_ppt = max(worst_ppt, mul_u64_u64_div_u64(diff, 1000000000000ULL, b));
+	}
+	KUNIT_EXPECT_GT(test, n, 1000);
+	kunit_info(test, "%s: %u migrations, rates at most %llu.%03llu ppb apart\n",
+		   p->name, n, worst_ppt / 1000, worst_ppt % 1000);
+}
+
+/*
+ * KVM_SET_CLOCK_GUEST evaluates the saved parameters at the vCPU's TSC,
+ * which may be before their timestamp (a TSC restored behind it); the
+ * parameters it publishes from there must continue the saved clock within
+ * 1 ns at every later TSC.  A rate 2^-20 away is accepted, 2^-19 not.
+ */
+static void kvmclock_test_clock_guest(struct kunit *test)
+{
+	struct kvm_clock_guest saved = {}, now;
+	u32 mult, shift, mul;
+	struct rnd_state rnd;
+	unsigned int i, j;
+	u64 tsc, later;
+	s64 diff;
+	s8 sh;
+
+	prandom_seed_state(&rnd, SEED + 2);
+	for (i = 0; i < 2000; i++) {
+		tsc_mult_shift(MIN_KHZ + rand_below(&rnd, MAX_KHZ - MIN_KHZ + 1),
+			       &mult, &shift);
+		KUNIT_ASSERT_TRUE(test, kvm_pvclock_scale(mult, shift, 1, 0,
+							  &sh, &mul));
+		saved.tsc_to_system_mul = mul;
+		saved.tsc_shift = sh;
+		saved.tsc_timestamp = BIT_ULL(50) + rand_below(&rnd, BIT_ULL(50));
+		saved.system_time = BIT_ULL(60) + rand_below(&rnd, BIT_ULL(55));
+
+		/* Up to 2^44 cycles (hours) either side of the timestamp. */
+		tsc = saved.tsc_timestamp - BIT_ULL(44) + rand_below(&rnd, BIT_ULL(45));
+		now = saved;
+		now.tsc_timestamp = tsc;
+		now.system_time = kvm_clock_guest_at(&saved, tsc);
+		for (j = 0; j < 8; j++) {
+			later = tsc + rand_below(&rnd, BIT_ULL(4 + 5 * j));
+			diff = kvm_clock_guest_at(&now, later) -
+			       kvm_clock_guest_at(&saved, later);
+			if (diff < -1 || diff > 1)
+				KUNIT_FAIL(test, "TSC %#llx from %#llx: %lld ns off at %#llx",
+					   tsc, saved.tsc_timestamp, diff, later);
+		}
+	}
+
+	KUNIT_EXPECT_TRUE(test, kvm_clock_rates_close(mul, sh, mul + (mul >> 21), sh));
+	KUNIT_EXPECT_TRUE(test, kvm_clock_rates_close(mul, sh, mul / 2, sh + 1));
+	KUNIT_EXPECT_FALSE(test, kvm_clock_rates_close(mul, sh, mul + (mul >> 18), sh));
+	KUNIT_EXPECT_FALSE(test, kvm_clock_rates_close(mul, sh, mul - (mul >> 18), sh));
+	KUNIT_EXPECT_FALSE(test, kvm_clock_rates_close(mul, -31, mul, 31));
+}
+
+/*
+ * KVM_CAP_X86_CLOCK_RATE: kvm_clock_scale() for a VM whose clock runs N
+ * times as fast as the host's, on a TSC or a Hyper-V TSC page host, unscaled
+ * or scaled: within 2^-32 of N times the host clock's rate, exact where an
+ * unscaled N * mult fits in 32 bits, and N = 1 exactly kvm_pvclock_scale().
+ */
+static void kvmclock_test_rate(struct kunit *test)
+{
+	static const u32 rates[] = { 1, 2, 3, 10, 100, 257, 997, 1000 };
+	const struct scaling *p = test->param_value;
+	const u64 one = BIT_ULL(p->frac_bits);
+	u32 khz, mult, shift, tsc_mul, mul1, i, j, k, exact = 0, n = 0;
+	u64 ratio, rate_mult, want_mult;
+	u32 rate_shift;
+	s8 tsc_shift, sh1;
+	struct rnd_state rnd;
+	u128 got, want;
+	int e;
+
+	prandom_seed_state(&rnd, SEED + p->frac_bits + 3);
+	for (i = 0; i < 200; i++) {
+		khz = i < ARRAY_SIZE(odd_khz) ? odd_khz[i] :
+		      MIN_KHZ + rand_below(&rnd, MAX_KHZ - MIN_KHZ + 1);
+		for (j = 0; j < ARRAY_SIZE(rates); j++) {
+			for (k = 0; k < 4; k++) {
+				ratio = k == 0 ? one : k == 1 ? one * 3 / 2 :
+					one / 4 + rand_below(&rnd, one * 4);
+				if (k == 3) {
+					hv_rate(khz, &rate_mult, &rate_shift);
+				} else {
+					tsc_mult_shift(khz, &mult, &shift);
+					rate_mult = mult;
+					rate_shift = shift;
+				}
+				kvm_clock_scale(rates[j], rate_mult, rate_shift,
+						ratio, p->frac_bits, khz,
+						&tsc_shift, &tsc_mul);
+				n++;
+
+				/* N * rate_mult * 2^frac / (ratio * 2^shift). */
+				e = 32 + p->frac_bits - rate_shift - tsc_shift;
+				got = (u128)tsc_mul * ratio;
+				want = (u128)rate_mult * rates[j];
+				if (e >= 0)
+					want <<= e;
+				else
+					got <<= -e;
+				want_mult = rate_mult * rates[j];
+				if (k == 0 && rate_mult <= U32_MAX &&
+				    want_mult <= U32_MAX) {
+					exact += got == want;
+					if (got != want)
+						KUNIT_FAIL(test,
+							   "%u kHz, rate %u: mul %u shift %d is not exact",
+							   khz, rates[j], tsc_mul, tsc_shift);
+				}
+				if ((got > want ? got - want : want - got) >
+				    (want >> 32) + (want >> 50) + 1)
+					KUNIT_FAIL(test,
+						   "%u kHz, rate %u, ratio %#llx%s: mul %u shift %d is off by more than 2^-32",
+						   khz, rates[j], ratio,
+						   k == 3 ? ", Hyper-V" : "",
+						   tsc_mul, tsc_shift);
+
+				if (rates[j] != 1)
+					continue;
+				KUNIT_ASSERT_TRUE(test, kvm_pvclock_scale(rate_mult, rate_shift,
+									  ratio, p->frac_bits,
+									  &sh1, &mul1));
+				KUNIT_EXPECT_TRUE(test, mul1 == tsc_mul && sh1 == tsc_shift);
+			}
+		}
+	}
+	kunit_info(test, "%s: %u conversions within 2^-32, %u of them exact as expected\n",
+		   p->name, n, exact);
+}
+
 /* What kvm_pvclock_scale() cannot express must be refused, not guessed. */
 static void kvmclock_test_rejected(struct kunit *test)
 {
@@ -436,6 +631,9 @@ static struct kunit_case kvmclock_test_cases[] = {
 	KUNIT_CASE_PARAM(kvmclock_test_hyperv, scaling_gen_params),
 	KUNIT_CASE_PARAM(kvmclock_test_read, scaling_gen_params),
 	KUNIT_CASE(kvmclock_test_rejected),
+	KUNIT_CASE_PARAM(kvmclock_test_migration, scaling_gen_params),
+	KUNIT_CASE(kvmclock_test_clock_guest),
+	KUNIT_CASE_PARAM(kvmclock_test_rate, scaling_gen_params),
 	{}
 };
 

@@ -53,7 +53,10 @@ ln -s busybox $d/root/bin/sh
 cp -a /lib/modules $d/root/lib/
 cp "/tests/$1" $d/root/tests/
 cp /hvhost/init $d/root/init
-printf 'KVM_PARAMS="%s"\nTEST="%s"\n' "$KVM_PARAMS" "$*" >$d/root/etc/hvhost.conf
+# L1's realtime too: microvm gives L2 no RTC, and tests that set kvmclock
+# against the host's realtime need one that is not a few seconds after 1970.
+printf 'KVM_PARAMS="%s"\nTEST="%s"\nREALTIME=%s\n' "$KVM_PARAMS" "$*" "$(date +%s)" \
+	>$d/root/etc/hvhost.conf
 (cd $d/root && find . | cpio -o -H newc 2>/dev/null) >$d/initrd.cpio || fail "cannot pack L2's initramfs"
 
 t0=$(up)
