@@ -6,9 +6,11 @@
 #    KVM_CAP_X86_CLOCK_RATE on its VM (built here, for the libraries that
 #    qemu-l1.sh copies from this machine);
 #  - /accelguest/tstamp, which stamps the guest's console lines with L1's
-#    time;
+#    time, and /accelguest/kvmcap, which tells whether KVM has the
+#    capability;
 #  - the accelerated guest's initramfs, /accelguest/initrd.cpio: busybox,
-#    scripts/accelguest/init and clockcheck (scripts/realguest/clockcheck.c).
+#    scripts/accelguest/init, accelclock and clockcheck
+#    (scripts/realguest/clockcheck.c).
 source "$(dirname "$0")/../lib.sh"
 
 variant=${1:-modules}
@@ -22,6 +24,10 @@ cflags="-O2 -Wall -Wextra -Werror"
 gcc $cflags -shared -fPIC -o "$root/accelguest/clockrate_preload.so" "$src/clockrate_preload.c" -ldl
 # shellcheck disable=SC2086
 gcc $cflags -static -o "$root/accelguest/tstamp" "$src/tstamp.c"
+# shellcheck disable=SC2086
+gcc $cflags -static -o "$root/accelguest/kvmcap" "$src/kvmcap.c"
+# shellcheck disable=SC2086
+gcc $cflags -static -o "$root-l2/bin/accelclock" "$src/accelclock.c"
 # shellcheck disable=SC2086
 gcc $cflags -static -pthread -o "$root-l2/bin/clockcheck" "$REPO/scripts/realguest/clockcheck.c"
 
