@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build the kernel of one variant out of tree: build/obj-VARIANT.
-# Variants: modules (default), builtin, debug, trace (fragments in
+# Variants: modules (default), builtin, debug, trace, nohz (fragments in
 # scripts/config).
 source "$(dirname "$0")/lib.sh"
 
@@ -9,8 +9,8 @@ obj=$BUILD/obj-$variant
 frags=$REPO/scripts/config/base.config
 case $variant in
 modules) ;;
-builtin | debug | trace) frags="$frags $REPO/scripts/config/$variant.config" ;;
-*) die "unknown kernel variant '$variant' (modules, builtin, debug, trace)" ;;
+builtin | debug | trace | nohz) frags="$frags $REPO/scripts/config/$variant.config" ;;
+*) die "unknown kernel variant '$variant' (modules, builtin, debug, trace, nohz)" ;;
 esac
 
 kmake() { make -C "$TREE" O="$obj" CC="ccache gcc" -j"$JOBS" "$@"; }
