@@ -16,14 +16,15 @@ for f in $(git -C "$tree" diff --name-only "$(baseline "$tree")" HEAD -- 'Docume
 done
 [ -n "$dirs" ] || exit 0
 
-# sphinx-build, warnings of one tree with its path removed.
+# sphinx-build, warnings of one tree with its path and line numbers removed
+# (the series moves the pristine tree's own warnings down its files).
 warnings() {
 	local t=$1 out=$BUILD/docs-$2
 	rm -rf "$out" "$out.done"
 	# Sphinx runs quiet (-q): make's status says whether it finished.
 	PATH=/usr/bin:$PATH make -C "$t" O="$out" SPHINXDIRS="${dirs# }" htmldocs \
 		>"$out.log" 2>&1 && touch "$out.done"
-	grep -E 'WARNING|ERROR|CRITICAL' "$out.log" | sed "s|$t/||g" | sort -u
+	grep -E 'WARNING|ERROR|CRITICAL' "$out.log" | sed -E "s|$t/||g; s/\.rst:[0-9]+:/.rst:/" | sort
 }
 new=$(comm -13 <(warnings "$pristine" pristine) <(warnings "$tree" series))
 [ -f "$BUILD/docs-series.done" ] ||

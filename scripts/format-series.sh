@@ -11,6 +11,13 @@ mkdir -p "$outdir"
 : >"$outdir/series"
 [ "$(git -C "$tree" rev-list --count "$base"..HEAD)" -gt 0 ] || exit 0
 
+# Hunk headers name C functions as in a kernel git tree, whose .gitattributes
+# (untracked in the pinned source's baseline commit, so missing from other
+# worktrees) sets diff=cpp: the same for every worktree of the tree.
+common=$(cd "$tree" && cd "$(git rev-parse --git-common-dir)" && pwd)
+grep -qxF '*.[ch] diff=cpp' "$common/info/attributes" 2>/dev/null ||
+	{ mkdir -p "$common/info" && echo '*.[ch] diff=cpp' >>"$common/info/attributes"; }
+
 git -C "$tree" -c core.abbrev=12 format-patch -q --zero-commit --no-signature --cover-letter \
 	--base="$base" -o "$outdir" "$base"..HEAD
 (cd "$outdir" && ls [0-9][0-9][0-9][0-9]-*.patch | grep -v '^0000-') >"$outdir/series"
