@@ -27,7 +27,7 @@ deps:
 tree: deps
 	@$(S)/tree.sh
 
-## kernel      build the kernel of VARIANT (modules, builtin, debug)
+## kernel      build the kernel of VARIANT (modules, builtin, debug, trace, nohz)
 kernel: tree
 	@$(S)/kernel.sh $(or $(VARIANT),modules)
 
@@ -56,7 +56,8 @@ peer: tree
 	@$(S)/peer.sh
 
 ## realguest   the 'realguest' runs (QEMU + Linux with kvm-clock in L1) on
-##             the series and on the comparison kernel, side by side
+##             the series and on the comparison kernel, side by side, and the
+##             accelerated real guest (accelguest) on the series
 realguest: tree
 	@$(S)/realguest/side-by-side.sh
 
